@@ -1,0 +1,5 @@
+"""Allow `python -m elastictok_cli`."""
+
+from elastictok_cli.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Rate-distortion benchmarking against fixed token counts and classic codecs."""

@@ -1,0 +1,31 @@
+"""Commands whose implementation has not landed yet: they say so and exit non-zero."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import typer
+
+PENDING: dict[str, str] = {
+    "encode": "Encode a video or image into an .etok file.",
+    "decode": "Decode an .etok file back to video or images.",
+    "inspect": "Show an .etok file's header, blocks and token use (no model needed).",
+    "tokens": "Export the integer token ids of an .etok file to .npz.",
+    "bench": "Rate-distortion benchmark against fixed tokens and classic codecs.",
+    "train": "Train a model on folders or globs of videos and images.",
+    "export": "Export a finished training run into the shipped-model format.",
+    "models": "List the available models with their native size and card.",
+}
+
+
+def make_pending(name: str) -> Callable[..., None]:
+    """Build a command that reports it is not available yet."""
+
+    def command(
+        args: list[str] = typer.Argument(None, help="Ignored until the command lands."),
+    ) -> None:
+        typer.echo(f"elastictok: error: '{name}' is not implemented yet", err=True)
+        raise typer.Exit(1)
+
+    command.__doc__ = PENDING[name]
+    return command

@@ -1,0 +1,1 @@
+"""The codec: tiling, the per-block token search, encode and decode of whole videos."""

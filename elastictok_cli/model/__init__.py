@@ -1,0 +1,1 @@
+"""The ElasticTok model: patching, transformers, bottlenecks, streaming with a key/value cache."""

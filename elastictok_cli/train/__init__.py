@@ -1,0 +1,1 @@
+"""Training: data, elastic masking, the train step, checkpoints, evaluation and export."""

@@ -1,0 +1,28 @@
+"""The command line lists every command and maps failures to documented exit codes."""
+
+import subprocess
+import sys
+
+COMMANDS = ["encode", "decode", "inspect", "tokens", "bench", "train", "export", "models"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run the CLI in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "elastictok_cli", *args], capture_output=True, text=True
+    )
+
+
+def test_help_lists_every_command():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_unknown_flag_is_a_usage_error_on_one_line():
+    result = run_cli("--no-such-flag")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("elastictok: error:")
+    assert "Traceback" not in result.stderr
