@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -22,7 +23,7 @@ def make_pending(name: str) -> Callable[..., None]:
     """Build a command that reports it is not available yet."""
 
     def command(
-        args: list[str] = typer.Argument(None, help="Ignored until the command lands."),
+        args: Annotated[list[str] | None, typer.Argument(help="Ignored until it lands.")] = None,
     ) -> None:
         typer.echo(f"elastictok: error: '{name}' is not implemented yet", err=True)
         raise typer.Exit(1)
