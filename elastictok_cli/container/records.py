@@ -1,0 +1,158 @@
+"""Block records: per-tile token counts, token ids and distortion, as payload bytes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from elastictok_cli.container import layout
+from elastictok_cli.container.bitpack import pack_bits, packed_size, unpack_bits
+from elastictok_cli.container.errors import ContainerError
+
+
+@dataclass(frozen=True, eq=False)
+class BlockRecord:
+    """One block: for each tile, its kept token count, token ids and measured distortion.
+
+    Fields are normalised on construction (ints, float32-rounded floats, 1-D arrays) so a
+    record equals itself after a write and a read.
+    """
+
+    index: int
+    token_counts: tuple[int, ...]
+    tokens: tuple[np.ndarray, ...]
+    distortion: tuple[float, ...]
+
+    def __post_init__(self):
+        """Coerce sequences to tuples and distortion to float32 precision."""
+        object.__setattr__(self, "index", int(self.index))
+        object.__setattr__(self, "token_counts", tuple(int(c) for c in self.token_counts))
+        object.__setattr__(self, "tokens", tuple(np.asarray(t) for t in self.tokens))
+        rounded = tuple(float(np.float32(d)) for d in self.distortion)
+        object.__setattr__(self, "distortion", rounded)
+
+    @property
+    def num_tokens(self) -> int:
+        """Kept tokens over all tiles."""
+        return sum(self.token_counts)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal index, counts, distortion and token ids (dtype may differ)."""
+        if not isinstance(other, BlockRecord):
+            return NotImplemented
+        return (
+            self.index == other.index
+            and self.token_counts == other.token_counts
+            and self.distortion == other.distortion
+            and len(self.tokens) == len(other.tokens)
+            and all(np.array_equal(a, b) for a, b in zip(self.tokens, other.tokens, strict=True))
+        )
+
+    __hash__ = None  # mutable numpy arrays inside
+
+
+@dataclass(frozen=True)
+class BlockGeometry:
+    """What a validated header fixes about every block record."""
+
+    tiles: int
+    max_tokens: int
+    bits_per_token: int
+    num_codes: int
+
+    @classmethod
+    def from_header(cls, header: dict) -> BlockGeometry:
+        """Derive the geometry and refuse blocks larger than the reader's limit."""
+        video = header["video"]
+        geometry = cls(
+            tiles=video["tiles_x"] * video["tiles_y"],
+            max_tokens=header["max_tokens"],
+            bits_per_token=header["bits_per_token"],
+            num_codes=math.prod(header["model"]["config"]["fsq_levels"]),
+        )
+        if geometry.payload_bound > layout.MAX_BLOCK_PAYLOAD:
+            raise ContainerError(
+                f"a block could need {geometry.payload_bound} bytes, "
+                f"over the limit of {layout.MAX_BLOCK_PAYLOAD}"
+            )
+        return geometry
+
+    @property
+    def count_bits(self) -> int:
+        """Bit width of a per-tile token count (0..max_tokens inclusive)."""
+        return self.max_tokens.bit_length()
+
+    def payload_size(self, total_tokens: int) -> int:
+        """Exact payload bytes of a block that keeps `total_tokens` tokens in all."""
+        return (
+            4 * self.tiles
+            + packed_size(self.tiles, self.count_bits)
+            + packed_size(total_tokens, self.bits_per_token)
+        )
+
+    @property
+    def payload_bound(self) -> int:
+        """Largest payload any block can have."""
+        return self.payload_size(self.tiles * self.max_tokens)
+
+
+def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
+    """Serialise a record; raises ValueError if it does not fit the header."""
+    tiles = geometry.tiles
+    if not len(record.token_counts) == len(record.tokens) == len(record.distortion) == tiles:
+        raise ValueError(
+            f"block {record.index}: expected {tiles} tiles of counts/tokens/distortion"
+        )
+    for tile, (count, ids) in enumerate(zip(record.token_counts, record.tokens, strict=True)):
+        if not 0 <= count <= geometry.max_tokens:
+            raise ValueError(f"block {record.index} tile {tile}: count {count} out of range")
+        if ids.ndim != 1 or ids.shape[0] != count:
+            raise ValueError(f"block {record.index} tile {tile}: expected {count} token ids")
+        if count and not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(f"block {record.index} tile {tile}: token ids are not integers")
+        if count and (ids.min() < 0 or ids.max() >= geometry.num_codes):
+            raise ValueError(f"block {record.index} tile {tile}: token id out of range")
+    distortion = np.asarray(record.distortion, dtype="<f4")
+    if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
+        raise ValueError(f"block {record.index}: distortion must be finite and >= 0")
+    ids = [t.astype(np.uint32) for t in record.tokens]
+    all_ids = np.concatenate(ids) if ids else np.zeros(0, np.uint32)
+    return b"".join(
+        (
+            distortion.tobytes(),
+            pack_bits(np.asarray(record.token_counts, dtype=np.uint32), geometry.count_bits),
+            pack_bits(all_ids, geometry.bits_per_token),
+        )
+    )
+
+
+def decode_payload(payload: bytes, index: int, geometry: BlockGeometry) -> BlockRecord:
+    """Parse a payload, checking its exact size and every value against the header."""
+    tiles = geometry.tiles
+    counts_end = 4 * tiles + packed_size(tiles, geometry.count_bits)
+    if len(payload) < counts_end:
+        raise ContainerError(f"block {index}: payload of {len(payload)} bytes is too short")
+    distortion = np.frombuffer(payload, dtype="<f4", count=tiles)
+    if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
+        raise ContainerError(f"block {index}: distortion is negative or not finite")
+    try:
+        counts = unpack_bits(payload[4 * tiles : counts_end], tiles, geometry.count_bits)
+        if counts.max() > geometry.max_tokens:
+            raise ContainerError(f"block {index}: a tile claims more than max_tokens")
+        total = int(counts.sum(dtype=np.int64))
+        if len(payload) != geometry.payload_size(total):
+            raise ContainerError(f"block {index}: payload size does not match its token counts")
+        ids = unpack_bits(payload[counts_end:], total, geometry.bits_per_token)
+    except ValueError as err:
+        raise ContainerError(f"block {index}: {err}") from err
+    if total and int(ids.max()) >= geometry.num_codes:
+        raise ContainerError(f"block {index}: token id beyond the model's codebook")
+    bounds = np.cumsum(counts[:-1], dtype=np.int64)
+    return BlockRecord(
+        index=index,
+        token_counts=tuple(counts.tolist()),
+        tokens=tuple(np.split(ids, bounds)),
+        distortion=tuple(distortion.tolist()),
+    )
