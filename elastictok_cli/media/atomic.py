@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 
 from elastictok_cli.errors import OutputError
 
@@ -38,22 +38,31 @@ def temp_file_beside(path: str) -> str:
     Same folder means same file system, so the final `os.replace` is an atomic rename.
     """
     folder = parent_folder(path)
-    try:
-        handle, temp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=folder
-        )
-    except OSError as err:
-        raise OutputError(f"cannot write in {folder}: {err.strerror or err}") from err
-    os.close(handle)
-    return temp
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    # Mode 0o666 filtered by the umask, as for any new file: tempfile.mkstemp would
+    # make it 0o600, and that private mode would stay on the finished output.
+    return _create_unique(folder, path, lambda temp: os.close(os.open(temp, flags, 0o666)))
 
 
 def temp_folder_in(folder: str, name: str) -> str:
     """Create a hidden temporary folder inside `folder` and return its path."""
-    try:
-        return tempfile.mkdtemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
-    except OSError as err:
-        raise OutputError(f"cannot write in {folder}: {err.strerror or err}") from err
+    return _create_unique(folder, name, lambda temp: os.mkdir(temp, 0o777))
+
+
+def _create_unique(folder: str, name: str, create) -> str:
+    """Create `folder/.name.RANDOM.part` with `create`, retrying on a name clash."""
+    for _ in range(100):
+        temp = os.path.join(
+            folder, f".{os.path.basename(name)}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        )
+        try:
+            create(temp)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise OutputError(f"cannot write in {folder}: {err.strerror or err}") from err
+        return temp
+    raise OutputError(f"cannot create a temporary file in {folder}")
 
 
 def commit_file(temp: str, path: str) -> None:

@@ -103,3 +103,15 @@ def test_writer_with_no_frames_writes_nothing(tmp_path):
     with pytest.raises(OutputError, match="no frames"):
         write_all(tmp_path / "out.mkv", [])
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["out.mkv", "out.png", "frames/"])
+def test_outputs_get_ordinary_permissions_not_private_temp_ones(tmp_path, name):
+    umask = os.umask(0o022)
+    try:
+        write_all(f"{tmp_path}/{name}", FRAMES[:1])
+    finally:
+        os.umask(umask)
+    target = tmp_path / name.rstrip("/")
+    expected = 0o755 if target.is_dir() else 0o644
+    assert target.stat().st_mode & 0o777 == expected
