@@ -13,8 +13,6 @@ PENDING: dict[str, str] = {
     "inspect": "Show an .etok file's header, blocks and token use (no model needed).",
     "tokens": "Export the integer token ids of an .etok file to .npz.",
     "bench": "Rate-distortion benchmark against fixed tokens and classic codecs.",
-    "train": "Train a model on folders or globs of videos and images.",
-    "export": "Export a finished training run into the shipped-model format.",
     "models": "List the available models with their native size and card.",
 }
 

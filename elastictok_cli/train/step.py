@@ -31,26 +31,30 @@ class OptimConfig:
     kl_weight: float = 1e-8  # only for the VAE bottleneck
 
 
-def make_optimizer(cfg: OptimConfig) -> optax.GradientTransformation:
-    """AdamW with warmup, then cosine or constant learning rate, after gradient clipping."""
+def make_schedule(cfg: OptimConfig) -> optax.Schedule:
+    """Learning rate per step: linear warmup, then cosine decay or constant."""
     if cfg.schedule == "cosine":
-        lr = optax.warmup_cosine_decay_schedule(
+        return optax.warmup_cosine_decay_schedule(
             0.0,
             cfg.learning_rate,
             cfg.warmup_steps,
             max(cfg.total_steps, cfg.warmup_steps + 1),
             end_value=cfg.learning_rate * cfg.end_lr_fraction,
         )
-    elif cfg.schedule == "constant":
-        lr = optax.join_schedules(
+    if cfg.schedule == "constant":
+        return optax.join_schedules(
             [
                 optax.linear_schedule(0.0, cfg.learning_rate, cfg.warmup_steps),
                 optax.constant_schedule(cfg.learning_rate),
             ],
             [cfg.warmup_steps],
         )
-    else:
-        raise ValueError(f"unknown schedule {cfg.schedule!r}")
+    raise ValueError(f"unknown schedule {cfg.schedule!r}")
+
+
+def make_optimizer(cfg: OptimConfig) -> optax.GradientTransformation:
+    """AdamW with warmup, then cosine or constant learning rate, after gradient clipping."""
+    lr = make_schedule(cfg)
     return optax.chain(
         optax.clip_by_global_norm(cfg.grad_clip),
         optax.adamw(lr, b1=cfg.b1, b2=cfg.b2, weight_decay=cfg.weight_decay),

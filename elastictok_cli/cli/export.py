@@ -1,0 +1,37 @@
+"""`elastictok export`: write a training run's checkpoint as a shipped model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def command(
+    workdir: Annotated[Path, typer.Argument(help="The run folder given to train --workdir.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Model folder to write (models/NAME).")
+    ],
+    step: Annotated[
+        int | None, typer.Option(help="Checkpoint step to export (default: newest).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Model name recorded in its config (default: folder).")
+    ] = None,
+) -> None:
+    """Export a training run into the shipped-model format (weights, config, card, SHA-256).
+
+    elastictok export runs/small -o models/small
+
+    elastictok export runs/small -o models/small-20k --step 20000
+    """
+    from elastictok_cli.train.export import export_run
+
+    result = export_run(workdir, output, step=step, name=name)
+    console = Console()
+    console.print(f"exported step {result.step} of {workdir} to {result.folder}")
+    console.print(f"weights sha256 {result.sha256}")
+    if result.eval_step is None:
+        console.print("no evaluation recorded for this run: the model card has no eval table")

@@ -1,0 +1,138 @@
+"""Export a training run's checkpoint into the shipped-model format the codec reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import jax
+from flax import nnx
+
+from elastictok_cli.errors import BadInputError
+from elastictok_cli.model.config import ModelConfig
+from elastictok_cli.model.elastictok import ElasticTok, count_params
+from elastictok_cli.model.weights import save_model
+from elastictok_cli.train.checkpoints import CHECKPOINT_DIR, Checkpoints
+from elastictok_cli.train.evaluate import format_table
+from elastictok_cli.train.loop import MODEL_FILE
+from elastictok_cli.train.metrics import METRICS_FILE, read_records
+from elastictok_cli.train.run_config import load_config
+from elastictok_cli.train.step import make_optimizer
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    """What was written."""
+
+    folder: Path
+    step: int
+    sha256: str
+    eval_step: int | None
+
+
+def restore_params(workdir: Path, step: int | None = None):
+    """(graphdef, params on one device, model config, step) of a run's checkpoint."""
+    workdir = Path(workdir)
+    run = load_config(workdir)
+    if run is None or not (workdir / MODEL_FILE).exists():
+        raise BadInputError(f"{workdir}: not a training workdir (no run settings)")
+    model_config = ModelConfig.from_dict(json.loads((workdir / MODEL_FILE).read_text()))
+    if not (workdir / CHECKPOINT_DIR).exists():
+        raise BadInputError(f"{workdir}: has no checkpoint yet")
+    checkpoints = Checkpoints(workdir, keep=run.keep_checkpoints)
+    try:
+        available = checkpoints.manager.all_steps()
+        if not available:
+            raise BadInputError(f"{workdir}: has no checkpoint yet")
+        if step is not None and step not in available:
+            raise BadInputError(f"{workdir}: no checkpoint at step {step} (have {available})")
+        step = step if step is not None else max(available)
+        graphdef, abstract = nnx.split(
+            nnx.eval_shape(lambda: ElasticTok(model_config, rngs=nnx.Rngs(0)))
+        )
+        device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        abstract = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), abstract
+        )
+        opt_abstract = jax.eval_shape(make_optimizer(run.optim).init, abstract)
+        opt_abstract = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), opt_abstract
+        )
+        params, _, _ = checkpoints.restore(abstract, opt_abstract, step)
+    finally:
+        checkpoints.close()
+    return graphdef, params, model_config, step
+
+
+def model_card(name: str, config: ModelConfig, workdir: Path, step: int, params: int) -> tuple:
+    """(Markdown card, step of the eval it reports) for an exported run."""
+    run = load_config(workdir)
+    records = read_records(Path(workdir) / METRICS_FILE)
+    evals = [r for r in records if r["kind"] == "eval" and r["step"] <= step]
+    trains = [r for r in records if r["kind"] == "train" and r["step"] <= step]
+    starts = [r for r in records if r["kind"] == "start"]
+    lines = [
+        f"# {name}",
+        "",
+        "An ElasticTok adaptive-length video tokenizer "
+        f"({config.bottleneck.upper()} bottleneck, {params:,} parameters).",
+        "",
+        "| fact | value |",
+        "|---|---|",
+        f"| native tile | {config.tile_width}x{config.tile_height}, "
+        f"{config.frames_per_block} frames per block |",
+        f"| patch (t, h, w) | {tuple(config.patch)} |",
+        f"| tokens per block | {config.min_tokens} to {config.max_tokens} |",
+        f"| codebook | {config.codebook_size:,} codes, {config.bits_per_token} bits per token |",
+        f"| widths / layers | {config.width} / {config.encoder_layers} encoder, "
+        f"{config.dec_width} / {config.decoder_layers} decoder |",
+        f"| context | {config.context_blocks} blocks |",
+        f"| training | {step} steps from preset {run.preset}, batch {run.batch_size} x "
+        f"{run.seq_blocks} blocks, AdamW lr {run.optim.learning_rate} ({run.optim.schedule}) |",
+    ]
+    if starts:
+        lines.append(f"| data | {starts[0].get('data', '')} |")
+    if trains:
+        last = trains[-1]
+        lines.append(f"| final training loss | MSE {last['mse']:.5f}, {last['psnr']:.2f} dB |")
+    lines.append("")
+    eval_step = None
+    if evals:
+        result = evals[-1]
+        eval_step = result["step"]
+        where = "held-out clips" if result.get("held_out") else "training clips (none held out)"
+        lines += [
+            f"## Evaluation at step {eval_step} on {result['blocks']} blocks of {where}",
+            "",
+            "PSNR on [-1, 1] pixels with every block at a fixed share of its tokens, then the",
+            "per-block search (smallest k meeting a block MSE) and what it kept:",
+            "",
+            format_table(result),
+            "",
+        ]
+    else:
+        lines += ["No evaluation was recorded for this checkpoint.", ""]
+    lines += [
+        "## Files",
+        "",
+        "`weights.safetensors` (float32, keys are '/'-joined parameter paths), `config.json`",
+        "(the model config), `weights.sha256` (SHA-256 of the weights file).",
+        "",
+    ]
+    return "\n".join(lines), eval_step
+
+
+def export_run(
+    workdir: Path, out: Path, step: int | None = None, name: str | None = None
+) -> ExportResult:
+    """Write the checkpoint at `step` (newest by default) of a run as `out/`."""
+    out = Path(out)
+    graphdef, params, model_config, step = restore_params(workdir, step)
+    model_config = dataclasses.replace(model_config, name=name or out.name)
+    model = nnx.merge(graphdef, params)
+    card, eval_step = model_card(
+        model_config.name, model_config, workdir, step, count_params(model)
+    )
+    sha = save_model(params, model_config, out, card)
+    return ExportResult(out, step, sha, eval_step)

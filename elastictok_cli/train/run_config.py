@@ -1,0 +1,134 @@
+"""A training run's settings: one frozen dataclass, saved in the workdir so a rerun resumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from elastictok_cli.errors import BadInputError, UsageError
+from elastictok_cli.train.step import OptimConfig
+
+RUN_FILE = "run.json"
+# Settings a rerun may change without invalidating the checkpoints it resumes from.
+RESUMABLE_CHANGES = frozenset({"steps", "eval_every", "checkpoint_every", "log_every"})
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that fixes a run: model preset, batch, data sampling, schedule, seed."""
+
+    preset: str = "cpu-small"
+    batch_size: int = 16  # global: split over all devices of all processes
+    seq_blocks: int = 2  # consecutive blocks per sequence, so the model learns to use context
+    steps: int = 100_000
+    log_every: int = 10
+    eval_every: int = 500
+    checkpoint_every: int = 200
+    keep_checkpoints: int = 3
+    image_ratio: float = 0.2  # share of sequences drawn from still images
+    max_scale: float = 4.0  # crops cover 1x to this many times the tile side, then are shrunk
+    cache_side: int = 0  # short side of decoded frames in the cache; 0: 4x the tile side
+    max_frames_per_video: int = 3000  # bounds the cache for long clips
+    holdout_fraction: float = 0.1  # tail of each video (and share of images) kept for eval
+    eval_sequences: int = 8
+    eval_candidates: int = 32  # k values probed per block by the eval search
+    seed: int = 0
+    init_from: str | None = None  # an exported model folder to start from
+    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+
+    def __post_init__(self):
+        """Refuse settings that cannot run."""
+        positive = ("batch_size", "seq_blocks", "steps", "log_every", "eval_every")
+        for name in (*positive, "checkpoint_every", "keep_checkpoints", "eval_sequences"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name.replace('_', '-')} must be at least 1")
+        if not 0.0 <= self.image_ratio <= 1.0:
+            raise UsageError("image-ratio must lie in [0, 1]")
+        if self.max_scale < 1.0:
+            raise UsageError("max-scale must be at least 1")
+        if not 0.0 <= self.holdout_fraction < 0.5:
+            raise UsageError("holdout-fraction must lie in [0, 0.5)")
+
+    def to_dict(self) -> dict:
+        """Plain JSON types."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Rebuild from `to_dict`, ignoring keys this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in values.items() if k in known}
+        if "optim" in kwargs:
+            optim_known = {f.name for f in dataclasses.fields(OptimConfig)}
+            kwargs["optim"] = OptimConfig(
+                **{k: v for k, v in kwargs["optim"].items() if k in optim_known}
+            )
+        return cls(**kwargs)
+
+
+def build_config(overrides: dict) -> TrainConfig:
+    """A new run's config: defaults, then the given flags; the schedule spans the run's steps."""
+    optim_names = {f.name for f in dataclasses.fields(OptimConfig)}
+    optim_values = {k: v for k, v in overrides.items() if k in optim_names}
+    run_values = {k: v for k, v in overrides.items() if k not in optim_names}
+    steps = run_values.get("steps", TrainConfig.steps)
+    optim_values.setdefault("total_steps", steps)
+    optim_values.setdefault("warmup_steps", min(OptimConfig.warmup_steps, max(1, steps // 10)))
+    return TrainConfig(**run_values, optim=OptimConfig(**optim_values))
+
+
+def resolve_config(workdir: Path, overrides: dict) -> tuple[TrainConfig, bool]:
+    """The saved config of an existing run (checked against explicit flags) or a new one.
+
+    Returns (config, resuming). A rerun may raise `steps` to train longer; the learning
+    rate schedule keeps the length it was started with, so the run stays reproducible.
+    """
+    saved = load_config(workdir)
+    if saved is None:
+        return build_config(overrides), False
+    flat = saved.to_dict()
+    flat.update(flat.pop("optim"))
+    conflicts = [
+        f"--{k.replace('_', '-')} {v} (run has {flat[k]})"
+        for k, v in overrides.items()
+        if k in flat and flat[k] != v and k not in RESUMABLE_CHANGES
+    ]
+    if conflicts:
+        raise UsageError(
+            f"{workdir} holds a run with other settings: {'; '.join(conflicts)}; "
+            "drop these flags to resume it, or use a new --workdir"
+        )
+    changes = {k: v for k, v in overrides.items() if k in RESUMABLE_CHANGES}
+    return dataclasses.replace(saved, **changes), True
+
+
+def load_config(workdir: Path) -> TrainConfig | None:
+    """The config saved in a workdir, None when there is none."""
+    path = Path(workdir) / RUN_FILE
+    if not path.exists():
+        return None
+    try:
+        values = json.loads(path.read_text())
+        return TrainConfig.from_dict(values["config"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise BadInputError(f"{path}: unreadable run settings ({err})") from err
+
+
+def load_data_specs(workdir: Path) -> list[str]:
+    """The DATA arguments a run was started with ([] when there is no run)."""
+    path = Path(workdir) / RUN_FILE
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text()).get("data", []))
+
+
+def save_config(workdir: Path, config: TrainConfig, data_specs: list[str]) -> None:
+    """Write the run's settings atomically (temp file, then rename)."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"config": config.to_dict(), "data": list(data_specs)}, indent=2)
+    tmp = workdir / f".{RUN_FILE}.tmp"
+    tmp.write_text(text + "\n")
+    os.replace(tmp, workdir / RUN_FILE)
