@@ -1,4 +1,8 @@
-"""One record on disk: a zstd frame with a content checksum, then a CRC-32 of the frame."""
+"""One record on disk: a zstd frame with a content checksum, then a CRC-32 of the frame.
+
+The CRC also covers the block number, so a record moved or copied to another place in
+the file fails its check even though its bytes are intact.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +24,15 @@ def make_decompressor() -> zstandard.ZstdDecompressor:
     return zstandard.ZstdDecompressor(max_window_size=layout.MAX_WINDOW_SIZE)
 
 
-def seal(payload: bytes, compressor: zstandard.ZstdCompressor) -> bytes:
-    """Compress a payload into a record: zstd frame then its CRC-32."""
+def record_crc(index: int, frame: bytes) -> int:
+    """CRC-32 of the block number (u32 LE) followed by the frame."""
+    return layout.crc32(layout.INDEX_ENTRY.pack(index), frame)
+
+
+def seal(payload: bytes, index: int, compressor: zstandard.ZstdCompressor) -> bytes:
+    """Compress block `index`'s payload into a record: zstd frame then its CRC-32."""
     frame = compressor.compress(payload)
-    return frame + layout.CRC.pack(layout.crc32(frame))
+    return frame + layout.CRC.pack(record_crc(index, frame))
 
 
 def unseal(
@@ -34,7 +43,7 @@ def unseal(
         raise ContainerError(f"block {index}: record of {len(record)} bytes is too short")
     frame = record[: -layout.CRC.size]
     (stored,) = layout.CRC.unpack(record[-layout.CRC.size :])
-    if layout.crc32(frame) != stored:
+    if record_crc(index, frame) != stored:
         raise ContainerError(f"block {index}: checksum mismatch (the file is damaged)")
     # Checked before decompressing: the frame header states what zstd would allocate.
     if frame[:4] != layout.ZSTD_MAGIC:

@@ -111,7 +111,8 @@ def unpack_header(raw: bytes) -> dict:
             max_ext_len=0,
         )
     except Exception as err:  # noqa: BLE001 - msgpack raises many types; all mean "corrupt"
-        raise ContainerError(f"header is not valid msgpack: {err}") from err
+        detail = str(err) or type(err).__name__
+        raise ContainerError(f"header is not valid msgpack: {detail}") from err
     _check_depth(value)
     return validate_header(value)
 

@@ -95,7 +95,7 @@ class ContainerWriter:
             raise ValueError(f"expected block {len(self._lengths)}, got {record.index}")
         if len(self._lengths) == layout.MAX_BLOCKS:
             raise ValueError(f"a container holds at most {layout.MAX_BLOCKS} blocks")
-        sealed = seal(encode_payload(record, self._geometry), self._compressor)
+        sealed = seal(encode_payload(record, self._geometry), record.index, self._compressor)
         self._write(sealed)
         self._lengths.append(len(sealed))
         self.bytes_written += len(sealed)

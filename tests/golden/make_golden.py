@@ -1,0 +1,78 @@
+"""Write the v1 golden containers and their expected contents (run once, by hand).
+
+These files pin format v1 forever: every later version must decode them to the same
+tokens. This script refuses to overwrite them; a new golden file gets a new name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "container"))
+
+from etok_samples import make_header  # noqa: E402
+
+from elastictok_cli.container import BlockRecord, ContainerReader, ContainerWriter  # noqa: E402
+
+
+def _records(header: dict, seed: int) -> list[BlockRecord]:
+    """Random blocks plus the edge cases: an empty tile, a full tile, the extreme ids."""
+    rng = np.random.default_rng(seed)
+    video, config = header["video"], header["model"]["config"]
+    tiles, top = video["tiles_x"] * video["tiles_y"], config["max_tokens"]
+    codes = math.prod(config["fsq_levels"])
+    records = []
+    for index in range(video["blocks"]):
+        counts = rng.integers(config["min_tokens"], top + 1, tiles)
+        if index == 0:
+            counts[0], counts[-1] = 0, top
+        tokens = [rng.integers(0, codes, n) for n in counts]
+        if index == 0:
+            tokens[-1][:2] = [0, codes - 1]
+        distortion = rng.random(tiles) * 0.01
+        records.append(BlockRecord(index, tuple(counts), tuple(tokens), tuple(distortion)))
+    return records
+
+
+def _write(name: str, header: dict, seed: int) -> None:
+    """Write NAME.etok and NAME.json, refusing to replace either."""
+    etok, expected = HERE / f"{name}.etok", HERE / f"{name}.json"
+    if etok.exists() or expected.exists():
+        raise SystemExit(f"{name} exists: golden files are never regenerated")
+    records = _records(header, seed)
+    with ContainerWriter(etok, header) as writer:
+        for record in records:
+            writer.write_block(record)
+    with ContainerReader(etok) as reader:
+        full_header = reader.header
+    blocks = [
+        {
+            "index": r.index,
+            "token_counts": list(r.token_counts),
+            "distortion": list(r.distortion),
+            "tokens": [t.tolist() for t in r.tokens],
+        }
+        for r in records
+    ]
+    expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
+
+
+def main() -> None:
+    """Both v1 golden files: a 16-bit tiled video and a 10-bit single-tile one."""
+    paper = make_header(width=40, height=20, frames=10, min_tokens=4)
+    paper["encode"]["note"] = "ancillary field: readers ignore it"
+    _write("etok_v1_fsq16", paper, seed=2025)
+    small = make_header(
+        width=16, height=9, frames=7, patch=(2, 4, 4), frames_per_block=2, levels=(8, 5, 5, 5)
+    )
+    _write("etok_v1_fsq10", small, seed=410)
+
+
+if __name__ == "__main__":
+    main()
