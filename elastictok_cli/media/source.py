@@ -13,6 +13,7 @@ import numpy as np
 
 from elastictok_cli.errors import BadInputError
 from elastictok_cli.media.stdin import open_stdin
+from elastictok_cli.media.timing import with_repeats
 
 # A still image has no frame rate; it becomes one frame shown for one second.
 IMAGE_FPS = Fraction(1, 1)
@@ -26,12 +27,29 @@ STDIN_NAME = "<stdin>"
 
 
 class MediaSource:
-    """An opened video or image: its facts, and its frames streamed one at a time."""
+    """An opened video or image: its facts, and its frames streamed one at a time.
 
-    def __init__(self, source: str | BinaryIO, name: str, forced_format: str | None = None):
-        """Open `source` (a path or a readable binary object) and decode its first frame."""
+    `width`, `height`: the frame size; `fps`: the frame rate as an exact Fraction
+    (IMAGE_FPS for a still image); `frame_count`: the count the file states, or None
+    when it states none (count the frames instead); `is_image`: a still image, which
+    yields one frame; `pix_fmt`, `codec_name`, `format_name`: what FFmpeg decodes.
+    """
+
+    def __init__(
+        self,
+        source: str | BinaryIO,
+        name: str,
+        forced_format: str | None = None,
+        owns_source: bool = False,
+    ):
+        """Open `source` (a path or a readable binary object) and decode its first frame.
+
+        With `owns_source`, the binary object (a spool of standard input) is closed
+        together with the source.
+        """
         self.name = name
         self._path = source if isinstance(source, str) else None
+        self._owned = source if owns_source else None
         first = self._start(source, forced_format)
         self.width: int = first.width
         self.height: int = first.height
@@ -63,10 +81,12 @@ class MediaSource:
         return first
 
     def frames(self) -> Iterator[np.ndarray]:
-        """Yield every frame as a uint8 RGB array (H, W, 3), never holding more than one.
+        """Yield every frame as a uint8 RGB array (H, W, 3), never holding the whole video.
 
-        Frames come in presentation order as a constant-rate sequence: timestamps of a
-        variable-rate source are not used. A path can be read again; a pipe only once.
+        Frames come in presentation order at the constant rate `fps`: a frame followed
+        by a gap in the timestamps is repeated to fill it (the repeat may be the same
+        array object, so do not modify yielded arrays). A path can be read again; a
+        pipe only once.
         """
         if self._used:
             if self._path is None:
@@ -74,17 +94,28 @@ class MediaSource:
             self._reopen()
         self._used = True
         first, self._first = self._first, None
-        yield self._to_rgb(first)
         if self.is_image:
+            yield self._to_rgb(first)
             return
+        decoded = self._decoded_after(first)
+        for frame, repeats in with_repeats(decoded, self.fps, self._stream.time_base):
+            picture = self._to_rgb(frame)
+            for _ in range(1 + repeats):
+                yield picture
+
+    def _decoded_after(self, first: av.VideoFrame) -> Iterator[av.VideoFrame]:
+        """The already decoded first frame, then the rest as the decoder gives them."""
+        yield first
         count = 1
         while (frame := _next_frame(self._decoded, self.name, frames_read=count)) is not None:
-            yield self._to_rgb(frame)
+            yield frame
             count += 1
 
     def close(self) -> None:
-        """Release the demuxer and decoder."""
+        """Release the demuxer and decoder, and a stdin spool file if there is one."""
         self._container.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> MediaSource:
         """Use as a context manager that closes the source."""
@@ -122,11 +153,11 @@ def open_media(source: str | os.PathLike | BinaryIO) -> MediaSource:
         if getattr(source, "seekable", lambda: False)():
             return MediaSource(source, name)
         readable, forced_format = open_stdin(source)
-        return MediaSource(readable, name, forced_format)
+        return MediaSource(readable, name, forced_format, owns_source=True)
     path = os.fspath(source)
     if path == "-":
         readable, forced_format = open_stdin()
-        return MediaSource(readable, STDIN_NAME, forced_format)
+        return MediaSource(readable, STDIN_NAME, forced_format, owns_source=True)
     if not os.path.exists(path):
         raise BadInputError(f"{path}: no such file")
     if os.path.isdir(path):
