@@ -1,0 +1,225 @@
+"""Jitted model passes for a frame's tiles: batched probes, the commit, and decoding.
+
+One model pass = one batched encoder + decoder evaluation over any set of (tile, k)
+pairs. Each pass keeps, per tile, the smallest passing probe and the largest-k probe,
+so the commit usually reuses a probe's keys and values instead of running again.
+Probes decode from token ids turned back into codes, exactly as the decoder will.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from elastictok_cli.model import streaming
+from elastictok_cli.model.bottleneck import fsq_codes_to_indices, fsq_indices_to_codes
+from elastictok_cli.model.config import ModelConfig
+from elastictok_cli.model.elastictok import ElasticTok
+
+DEFAULT_MAX_PAIRS = 512  # (tile, k) pairs per pass: bounds the memory of wide searches
+
+
+@dataclass
+class BlockCode:
+    """What the encoder keeps of one block: per-tile k, token ids, distortion, reconstruction."""
+
+    keep: np.ndarray  # (S,) int
+    ids: list[np.ndarray]  # S arrays of the first k token ids, uint32
+    distortion: np.ndarray  # (S,) float, MSE on [-1, 1] over real pixels
+    recon: np.ndarray  # (S, T, P) float32 patches in [-1, 1]
+    passes: int
+
+
+def _gather_cache(cache: streaming.KVCache, streams) -> streaming.KVCache:
+    """The cache rows of the given streams, one per probe."""
+    return streaming.KVCache(cache.keys[:, streams], cache.values[:, streams], cache.valid[streams])
+
+
+def _take(tree, index, axis_of):
+    """Select entries of every leaf along its pair axis."""
+    return jax.tree.map(lambda x: jnp.take(x, index, axis=axis_of(x)), tree)
+
+
+def _pair_axis(x) -> int:
+    """kv leaves are (layers, N, T, h, d); everything else is pair-first."""
+    return 1 if x.ndim == 5 else 0
+
+
+class TileEngine:
+    """The model, its compiled steps and the caches of `tiles` token streams."""
+
+    def __init__(self, model: ElasticTok, tiles: int, *, max_pairs: int = DEFAULT_MAX_PAIRS):
+        """Prepare empty caches for `tiles` streams; compile lazily on first use."""
+        config: ModelConfig = model.config
+        if config.bottleneck != "fsq":
+            raise ValueError("only FSQ models produce token ids")
+        self.config = config
+        self.tiles = tiles
+        self.chunk = max(tiles, (max_pairs // tiles) * tiles)
+        graphdef, self._state = nnx.split(model)
+        levels = config.fsq_levels
+
+        def probe(state, enc_cache, dec_cache, patches, weight, streams, ks):
+            model = nnx.merge(graphdef, state)
+            keep = ks[:, None]
+            codes, enc_kv = streaming.encode_step(
+                model, _gather_cache(enc_cache, streams), patches[streams], keep
+            )
+            ids = fsq_codes_to_indices(codes, levels)
+            recon, dec_kv = streaming.decode_step(
+                model, _gather_cache(dec_cache, streams), fsq_indices_to_codes(ids, levels), keep
+            )
+            w = weight[streams]
+            err = jnp.sum(w * (recon[:, 0] - patches[streams]) ** 2, axis=(1, 2))
+            dist = err / jnp.sum(w, axis=(1, 2))
+            squeeze = lambda kv: tuple(x[:, :, 0] for x in kv)  # noqa: E731
+            return dist, (ids[:, 0], recon[:, 0], dist, squeeze(enc_kv), squeeze(dec_kv))
+
+        def select(store, outputs, src, take):
+            picked = _take(outputs, src, _pair_axis)
+
+            def blend(old, new):
+                axis = _pair_axis(old)
+                shape = [1] * old.ndim
+                shape[axis] = take.shape[0]
+                return jnp.where(take.reshape(shape), new, old)
+
+            return jax.tree.map(blend, store, picked)
+
+        def commit(enc_cache, dec_cache, entry):
+            zeros = jnp.zeros(tiles, jnp.int32)
+            expand = lambda kv: tuple(x[:, :, None] for x in kv)  # noqa: E731
+            return (
+                streaming.commit(enc_cache, expand(entry[3]), zeros),
+                streaming.commit(dec_cache, expand(entry[4]), zeros),
+            )
+
+        def decode(state, dec_cache, ids, ks):
+            model = nnx.merge(graphdef, state)
+            codes = fsq_indices_to_codes(ids, levels)[:, None]
+            recon, kv = streaming.decode_step(model, dec_cache, codes, ks[:, None])
+            return recon[:, 0], streaming.commit(dec_cache, kv, jnp.zeros(tiles, jnp.int32))
+
+        self._probe = jax.jit(probe)
+        self._select = jax.jit(select)
+        self._commit = jax.jit(commit)
+        self._decode = jax.jit(decode)
+        self.enc_cache = streaming.empty_cache(config, tiles, decoder=False)
+        self.dec_cache = streaming.empty_cache(config, tiles, decoder=True)
+
+    # --- encoding -------------------------------------------------------------------------
+
+    def begin_block(self, patches: np.ndarray, weight: np.ndarray, threshold: float) -> None:
+        """Set the block to search: patches and real-pixel weights (S, T, P), the target."""
+        self._patches = jnp.asarray(patches, jnp.float32)
+        self._weight = jnp.asarray(weight, jnp.float32)
+        self._threshold = threshold
+        self._best_k = np.full(self.tiles, -1)  # smallest passing k probed, per tile
+        self._has_max = np.zeros(self.tiles, bool)
+        self._store = [None, None]  # [smallest passing, largest k] entries
+        self.passes = 0
+
+    def probe(self, requests: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Distortion of every requested (tile, k), in as few passes as the chunk size allows."""
+        streams = np.concatenate([np.full(len(ks), t) for t, ks in enumerate(requests)])
+        ks = np.concatenate([np.asarray(ks, np.int64) for ks in requests])
+        dists = np.empty(len(ks))
+        for start in range(0, len(ks), self.chunk):
+            part = slice(start, start + self.chunk)
+            dists[part] = self._probe_pairs(streams[part], ks[part], force=None)
+        out, at = [], 0
+        for req in requests:
+            out.append(dists[at : at + len(req)])
+            at += len(req)
+        return out
+
+    def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force) -> np.ndarray:
+        """One model pass over the pairs; update the kept entries; return distortions."""
+        n = len(ks)
+        size = -(-n // self.tiles) * self.tiles  # a few fixed batch sizes: few compilations
+        pad_s = np.zeros(size, np.int32)
+        pad_k = np.full(size, self.config.min_tokens, np.int32)
+        pad_s[:n], pad_k[:n] = streams, ks
+        dist, outputs = self._probe(
+            self._state,
+            self.enc_cache,
+            self.dec_cache,
+            self._patches,
+            self._weight,
+            jnp.asarray(pad_s),
+            jnp.asarray(pad_k),
+        )
+        self.passes += 1
+        dist = np.asarray(dist, np.float64)[:n]
+        max_k = self.config.max_tokens
+        best_src = np.full(self.tiles, -1)
+        max_src = np.full(self.tiles, -1)
+        for i in np.argsort(ks, kind="stable"):
+            t, k = int(streams[i]), int(ks[i])
+            passing = force is not None or dist[i] <= self._threshold
+            if passing and (self._best_k[t] < 0 or k < self._best_k[t] or force is not None):
+                if best_src[t] < 0 or force is not None:
+                    best_src[t] = i
+                    self._best_k[t] = k
+            if k == max_k:
+                max_src[t] = i
+                self._has_max[t] = True
+        for slot, src in ((0, best_src), (1, max_src)):
+            if (src >= 0).any():
+                self._keep(slot, outputs, src)
+        return dist
+
+    def _keep(self, slot: int, outputs, src: np.ndarray) -> None:
+        """Copy the chosen pair of each tile (src >= 0) into a kept slot."""
+        take = jnp.asarray(src >= 0)
+        index = jnp.asarray(np.maximum(src, 0))
+        if self._store[slot] is None:
+            self._store[slot] = _take(outputs, index, _pair_axis)
+        else:
+            self._store[slot] = self._select(self._store[slot], outputs, index, take)
+
+    def finish_block(self, chosen: np.ndarray) -> BlockCode:
+        """Commit each tile's chosen k to the caches, probing only tiles not yet probed."""
+        chosen = np.asarray(chosen, np.int64)
+        max_k = self.config.max_tokens
+        use_max = (chosen != self._best_k) & (chosen == max_k) & self._has_max
+        missing = (chosen != self._best_k) & ~use_max
+        if missing.any():
+            # The search picked a k whose probe was not kept: one more pass for those tiles.
+            streams = np.flatnonzero(missing)
+            self._probe_pairs(streams, chosen[streams], force=True)
+        entry = self._store[0] if not use_max.any() else self._merge(use_max)
+        self.enc_cache, self.dec_cache = self._commit(self.enc_cache, self.dec_cache, entry)
+        ids, recon, dist = (np.asarray(x) for x in entry[:3])
+        return BlockCode(
+            keep=chosen,
+            ids=[ids[t, : chosen[t]].astype(np.uint32) for t in range(self.tiles)],
+            distortion=dist.astype(np.float64),
+            recon=recon,
+            passes=self.passes,
+        )
+
+    def _merge(self, use_max: np.ndarray):
+        """Per tile, the largest-k entry where `use_max`, else the smallest passing one."""
+        if self._store[0] is None:
+            return self._store[1]
+        index = jnp.arange(self.tiles)
+        return self._select(self._store[0], self._store[1], index, jnp.asarray(use_max))
+
+    # --- decoding -------------------------------------------------------------------------
+
+    def decode_block(self, ids: Sequence[np.ndarray], keep: np.ndarray) -> np.ndarray:
+        """Rebuild one block's patches (S, T, P) from each tile's first k token ids."""
+        tokens = self.config.max_tokens
+        full = np.zeros((self.tiles, tokens), np.int32)
+        for t, tile_ids in enumerate(ids):
+            full[t, : len(tile_ids)] = tile_ids
+        recon, self.dec_cache = self._decode(
+            self._state, self.dec_cache, jnp.asarray(full), jnp.asarray(keep, jnp.int32)
+        )
+        return np.asarray(recon)

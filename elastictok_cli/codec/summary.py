@@ -1,0 +1,84 @@
+"""Running totals of an encode or decode, and the numbers the summary reports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+PEAK = 4.0  # (1 - (-1))**2: PSNR on the [-1, 1] scale
+
+
+def psnr(mse: float) -> float:
+    """PSNR in dB of an MSE on the [-1, 1] scale (inf for a perfect match)."""
+    return math.inf if mse <= 0 else 10 * math.log10(PEAK / mse)
+
+
+def mse_for_psnr(db: float) -> float:
+    """The [-1, 1]-scale MSE that a PSNR target in dB allows."""
+    return PEAK / 10 ** (db / 10)
+
+
+@dataclass
+class EncodeStats:
+    """Totals over the blocks encoded so far; constant size however long the video."""
+
+    width: int
+    height: int
+    tiles: int
+    max_tokens_per_tile: int
+    frames: int = 0
+    blocks: int = 0
+    tokens: int = 0
+    passes: int = 0
+    tile_blocks_missing_target: int = 0
+    squared_error: float = 0.0  # sum over real pixels of the MSE-weighted pixel counts
+    pixels: float = 0.0
+    bytes: int = 0
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def add_block(self, frames: int, tokens: int, passes: int, errors, pixel_counts, missed: int):
+        """Fold one block's results into the totals."""
+        self.frames += frames
+        self.blocks += 1
+        self.tokens += tokens
+        self.passes += passes
+        self.tile_blocks_missing_target += missed
+        self.squared_error += float(sum(e * n for e, n in zip(errors, pixel_counts, strict=True)))
+        self.pixels += float(sum(pixel_counts))
+
+    @property
+    def max_tokens(self) -> int:
+        """Tokens the blocks would use at the model's full length."""
+        return self.blocks * self.tiles * self.max_tokens_per_tile
+
+    @property
+    def mse(self) -> float:
+        """Mean squared error over every real pixel value, [-1, 1] scale."""
+        return self.squared_error / self.pixels if self.pixels else 0.0
+
+    @property
+    def bpp(self) -> float:
+        """File bits per pixel of the original frames."""
+        pixels = self.frames * self.width * self.height
+        return 8 * self.bytes / pixels if pixels else 0.0
+
+    def as_dict(self) -> dict:
+        """Plain numbers for `--json` and the summary table."""
+        return {
+            "frames": self.frames,
+            "blocks": self.blocks,
+            "tiles": self.tiles,
+            "tokens": self.tokens,
+            "max_tokens": self.max_tokens,
+            "token_fraction": self.tokens / self.max_tokens if self.max_tokens else 0.0,
+            "bytes": self.bytes,
+            "bpp": self.bpp,
+            "mse": self.mse,
+            "psnr": psnr(self.mse),
+            "passes_per_block": self.passes / self.blocks if self.blocks else 0.0,
+            "tile_blocks_missing_target": self.tile_blocks_missing_target,
+            "seconds": self.seconds,
+            "frames_per_second": self.frames / self.seconds if self.seconds else 0.0,
+            **self.extra,
+        }

@@ -1,0 +1,139 @@
+"""Search strategies against exhaustive search, on fake distortion curves."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from elastictok_cli.codec import search
+
+
+class FakeProbe:
+    """Distortion curves d[tile][k - min_k], counting passes and probes."""
+
+    def __init__(self, curves, min_k):
+        self.curves = curves
+        self.min_k = min_k
+        self.passes = 0
+        self.probes = 0
+
+    def __call__(self, requests):
+        self.passes += 1
+        self.probes += sum(len(r) for r in requests)
+        return [
+            np.array([c[k - self.min_k] for k in ks])
+            for c, ks in zip(self.curves, requests, strict=True)
+        ]
+
+
+def smallest_passing(curve, min_k, threshold):
+    passing = [i for i, d in enumerate(curve) if d <= threshold]
+    return min_k + passing[0] if passing else None
+
+
+@st.composite
+def problems(draw, monotone=False):
+    """A search space and, per tile, a distortion curve over every k in it."""
+    min_k = draw(st.integers(1, 8))
+    max_k = draw(st.integers(min_k, 90))
+    tiles = draw(st.integers(1, 4))
+    n = max_k - min_k + 1
+    curves = []
+    for _ in range(tiles):
+        values = draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))
+        curves.append(sorted(values, reverse=True) if monotone else values)
+    threshold = draw(st.floats(0, 1))
+    hint = draw(st.none() | st.lists(st.integers(min_k, max_k), min_size=tiles, max_size=tiles))
+    return search.SearchSpace(min_k, max_k, threshold), curves, hint
+
+
+@pytest.mark.parametrize("name", search.STRATEGIES)
+@settings(max_examples=150, deadline=None)
+@given(problem=problems())
+def test_no_tile_misses_a_target_some_k_meets(name, problem):
+    space, curves, hint = problem
+    probe = FakeProbe(curves, space.min_k)
+    hint = None if hint is None else np.array(hint)
+    chosen = search.run_search(name, probe, len(curves), space, hint)
+    for curve, k in zip(curves, chosen, strict=True):
+        assert space.min_k <= k <= space.max_k
+        best = smallest_passing(curve, space.min_k, space.threshold)
+        if best is None:
+            assert k == space.max_k
+        else:
+            assert curve[k - space.min_k] <= space.threshold
+            assert k >= best
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=problems())
+def test_exhaustive_returns_the_smallest_passing_k(problem):
+    space, curves, _ = problem
+    chosen = search.exhaustive(FakeProbe(curves, space.min_k), len(curves), space)
+    for curve, k in zip(curves, chosen, strict=True):
+        best = smallest_passing(curve, space.min_k, space.threshold)
+        assert k == (space.max_k if best is None else best)
+
+
+@pytest.mark.parametrize("name", ["gallop", "binary"])
+@settings(max_examples=150, deadline=None)
+@given(problem=problems(monotone=True))
+def test_on_monotone_curves_the_answer_is_within_tolerance(name, problem):
+    space, curves, hint = problem
+    probe = FakeProbe(curves, space.min_k)
+    hint = None if hint is None else np.array(hint)
+    chosen = search.run_search(name, probe, len(curves), space, hint)
+    for curve, k in zip(curves, chosen, strict=True):
+        best = smallest_passing(curve, space.min_k, space.threshold)
+        if best is None:
+            assert k == space.max_k
+        elif name == "binary":
+            assert k == best
+        else:
+            assert k - best <= max(1, int(0.01 * k))
+
+
+def test_binary_never_returns_an_unverified_k():
+    # Monotone except one dip: the paper's binary search ends on a failing k here.
+    curve = [0.9] * 10 + [0.5, 0.05, 0.5, 0.5, 0.05] + [0.01] * 17
+    space = search.SearchSpace(1, len(curve), 0.1)
+    chosen = search.binary(FakeProbe([curve], 1), 1, space)
+    assert curve[chosen[0] - 1] <= 0.1
+
+
+def test_gallop_settles_a_steady_tile_in_one_pass():
+    k = np.arange(1, 257)
+    curve = list(1.0 / k)
+    space = search.SearchSpace(1, 256, 1.0 / 100)
+    probe = FakeProbe([curve], 1)
+    chosen = search.gallop(probe, 1, space, hint=np.array([100]))
+    assert chosen[0] == 100 and probe.passes == 1 and probe.probes == 2
+
+
+def test_gallop_needs_fewer_passes_than_binary_and_stays_within_2_percent():
+    # Tiles whose difficulty drifts from block to block, d(k) ~ 1/k, as on real video.
+    rng = np.random.default_rng(0)
+    k = np.arange(16, 257)
+    space = search.SearchSpace(16, 256, 0.003)
+    scale = rng.uniform(0.3, 1.8, 6)
+    passes = {"gallop": 0, "binary": 0}
+    tokens = {"gallop": 0, "exhaustive": 0}
+    hint = None
+    for _ in range(40):
+        scale = np.clip(scale * np.exp(rng.normal(0, 0.1, 6)), 0.2, 1.8)
+        curves = [list(0.36 * s / k) for s in scale]
+        for name in passes:
+            probe = FakeProbe(curves, 16)
+            chosen = search.run_search(name, probe, 6, space, hint if name == "gallop" else None)
+            passes[name] += probe.passes
+            if name == "gallop":
+                hint = chosen
+                tokens["gallop"] += chosen.sum()
+        tokens["exhaustive"] += search.exhaustive(FakeProbe(curves, 16), 6, space).sum()
+    assert passes["gallop"] <= 3.2 * 40 < passes["binary"]
+    assert tokens["gallop"] <= 1.02 * tokens["exhaustive"]
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="unknown search"):
+        search.run_search("psychic", FakeProbe([[0.0]], 1), 1, search.SearchSpace(1, 1, 0.1))
