@@ -36,6 +36,10 @@ def open_writer(
     RGB) or h264/h265, `.y4m` holds raw 4:4:4, `.png` holds one frame and a folder
     gets numbered PNG frames. `crf` sets h264/h265 quality. With `frame_count` known,
     a many-frame video aimed at one `.png` is refused before anything is written.
+    h264/h265 use 4:2:0 for even sizes and 4:4:4 for odd ones, so the size stays
+    exact (4:2:0 cannot code an odd size; some players lack 4:4:4 h264). Raises
+    OutputError for an existing target without `force` or an unwritable folder, and
+    UsageError for an unknown extension or a codec the container cannot hold.
     """
     path = os.fspath(path)
     if is_folder_target(path):
