@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -50,6 +51,58 @@ def _pair_axis(x) -> int:
     return 1 if x.ndim == 5 else 0
 
 
+@jax.jit
+def _select(store, outputs, src, take):
+    """Per tile, the output pair `src` where `take`, else the stored entry."""
+    picked = _take(outputs, src, _pair_axis)
+
+    def blend(old, new):
+        axis = _pair_axis(old)
+        shape = [1] * old.ndim
+        shape[axis] = take.shape[0]
+        return jnp.where(take.reshape(shape), new, old)
+
+    return jax.tree.map(blend, store, picked)
+
+
+# The graph definition is static: engines of equal models share one compilation.
+@partial(jax.jit, static_argnums=0)
+def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
+    """One pass over (stream, k) pairs: token ids, reconstruction, distortion, new kv."""
+    model = nnx.merge(graphdef, state)
+    levels = model.config.fsq_levels
+    keep = ks[:, None]
+    codes, enc_kv = streaming.encode_step(
+        model, _gather_cache(enc_cache, streams), patches[streams], keep
+    )
+    ids = fsq_codes_to_indices(codes, levels)
+    recon, dec_kv = streaming.decode_step(
+        model, _gather_cache(dec_cache, streams), fsq_indices_to_codes(ids, levels), keep
+    )
+    w = weight[streams]
+    err = jnp.sum(w * (recon[:, 0] - patches[streams]) ** 2, axis=(1, 2))
+    dist = err / jnp.sum(w, axis=(1, 2))
+    enc_kv, dec_kv = (tuple(x[:, :, 0] for x in kv) for kv in (enc_kv, dec_kv))
+    return dist, (ids[:, 0], recon[:, 0], dist, enc_kv, dec_kv)
+
+
+@jax.jit
+def _commit(enc_cache, dec_cache, entry):
+    """Append each tile's kept entry to both caches."""
+    zeros = jnp.zeros(entry[0].shape[0], jnp.int32)
+    enc_kv, dec_kv = (tuple(x[:, :, None] for x in kv) for kv in (entry[3], entry[4]))
+    return streaming.commit(enc_cache, enc_kv, zeros), streaming.commit(dec_cache, dec_kv, zeros)
+
+
+@partial(jax.jit, static_argnums=0)
+def _decode(graphdef, state, dec_cache, ids, ks):
+    """Decode one block per tile from token ids and commit it to the decoder cache."""
+    model = nnx.merge(graphdef, state)
+    codes = fsq_indices_to_codes(ids, model.config.fsq_levels)[:, None]
+    recon, kv = streaming.decode_step(model, dec_cache, codes, ks[:, None])
+    return recon[:, 0], streaming.commit(dec_cache, kv, jnp.zeros(ids.shape[0], jnp.int32))
+
+
 class TileEngine:
     """The model, its compiled steps and the caches of `tiles` token streams."""
 
@@ -61,54 +114,7 @@ class TileEngine:
         self.config = config
         self.tiles = tiles
         self.chunk = max(tiles, (max_pairs // tiles) * tiles)
-        graphdef, self._state = nnx.split(model)
-        levels = config.fsq_levels
-
-        def probe(state, enc_cache, dec_cache, patches, weight, streams, ks):
-            model = nnx.merge(graphdef, state)
-            keep = ks[:, None]
-            codes, enc_kv = streaming.encode_step(
-                model, _gather_cache(enc_cache, streams), patches[streams], keep
-            )
-            ids = fsq_codes_to_indices(codes, levels)
-            recon, dec_kv = streaming.decode_step(
-                model, _gather_cache(dec_cache, streams), fsq_indices_to_codes(ids, levels), keep
-            )
-            w = weight[streams]
-            err = jnp.sum(w * (recon[:, 0] - patches[streams]) ** 2, axis=(1, 2))
-            dist = err / jnp.sum(w, axis=(1, 2))
-            squeeze = lambda kv: tuple(x[:, :, 0] for x in kv)  # noqa: E731
-            return dist, (ids[:, 0], recon[:, 0], dist, squeeze(enc_kv), squeeze(dec_kv))
-
-        def select(store, outputs, src, take):
-            picked = _take(outputs, src, _pair_axis)
-
-            def blend(old, new):
-                axis = _pair_axis(old)
-                shape = [1] * old.ndim
-                shape[axis] = take.shape[0]
-                return jnp.where(take.reshape(shape), new, old)
-
-            return jax.tree.map(blend, store, picked)
-
-        def commit(enc_cache, dec_cache, entry):
-            zeros = jnp.zeros(tiles, jnp.int32)
-            expand = lambda kv: tuple(x[:, :, None] for x in kv)  # noqa: E731
-            return (
-                streaming.commit(enc_cache, expand(entry[3]), zeros),
-                streaming.commit(dec_cache, expand(entry[4]), zeros),
-            )
-
-        def decode(state, dec_cache, ids, ks):
-            model = nnx.merge(graphdef, state)
-            codes = fsq_indices_to_codes(ids, levels)[:, None]
-            recon, kv = streaming.decode_step(model, dec_cache, codes, ks[:, None])
-            return recon[:, 0], streaming.commit(dec_cache, kv, jnp.zeros(tiles, jnp.int32))
-
-        self._probe = jax.jit(probe)
-        self._select = jax.jit(select)
-        self._commit = jax.jit(commit)
-        self._decode = jax.jit(decode)
+        self._graphdef, self._state = nnx.split(model)
         self.enc_cache = streaming.empty_cache(config, tiles, decoder=False)
         self.dec_cache = streaming.empty_cache(config, tiles, decoder=True)
 
@@ -145,7 +151,8 @@ class TileEngine:
         pad_s = np.zeros(size, np.int32)
         pad_k = np.full(size, self.config.min_tokens, np.int32)
         pad_s[:n], pad_k[:n] = streams, ks
-        dist, outputs = self._probe(
+        dist, outputs = _probe(
+            self._graphdef,
             self._state,
             self.enc_cache,
             self.dec_cache,
@@ -181,7 +188,7 @@ class TileEngine:
         if self._store[slot] is None:
             self._store[slot] = _take(outputs, index, _pair_axis)
         else:
-            self._store[slot] = self._select(self._store[slot], outputs, index, take)
+            self._store[slot] = _select(self._store[slot], outputs, index, take)
 
     def finish_block(self, chosen: np.ndarray) -> BlockCode:
         """Commit each tile's chosen k to the caches, probing only tiles not yet probed."""
@@ -194,7 +201,7 @@ class TileEngine:
             streams = np.flatnonzero(missing)
             self._probe_pairs(streams, chosen[streams], force=True)
         entry = self._store[0] if not use_max.any() else self._merge(use_max)
-        self.enc_cache, self.dec_cache = self._commit(self.enc_cache, self.dec_cache, entry)
+        self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
         ids, recon, dist = (np.asarray(x) for x in entry[:3])
         return BlockCode(
             keep=chosen,
@@ -209,7 +216,7 @@ class TileEngine:
         if self._store[0] is None:
             return self._store[1]
         index = jnp.arange(self.tiles)
-        return self._select(self._store[0], self._store[1], index, jnp.asarray(use_max))
+        return _select(self._store[0], self._store[1], index, jnp.asarray(use_max))
 
     # --- decoding -------------------------------------------------------------------------
 
@@ -219,7 +226,11 @@ class TileEngine:
         full = np.zeros((self.tiles, tokens), np.int32)
         for t, tile_ids in enumerate(ids):
             full[t, : len(tile_ids)] = tile_ids
-        recon, self.dec_cache = self._decode(
-            self._state, self.dec_cache, jnp.asarray(full), jnp.asarray(keep, jnp.int32)
+        recon, self.dec_cache = _decode(
+            self._graphdef,
+            self._state,
+            self.dec_cache,
+            jnp.asarray(full),
+            jnp.asarray(keep, jnp.int32),
         )
         return np.asarray(recon)
