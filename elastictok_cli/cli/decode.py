@@ -1,0 +1,84 @@
+"""`elastictok decode`: parse flags, run the codec library, show progress."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from elastictok_cli.cli.output import (
+    ForceOption,
+    JsonOption,
+    ModelOption,
+    QuietOption,
+    out_console,
+    print_json,
+    progress_bar,
+)
+
+
+def command(
+    input: Annotated[str, typer.Argument(help="The .etok file to decode.")],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="OUT.mp4 (h264), .mkv (ffv1, lossless), .y4m, .png (one image) or a folder/ "
+            "of PNG frames. Default: INPUT.mp4, or INPUT.png for an image.",
+        ),
+    ] = None,
+    model: ModelOption = None,
+    codec: Annotated[
+        str | None, typer.Option(help="Video codec for .mp4/.mkv (h264, h265, ffv1).")
+    ] = None,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Decode an .etok file back to video or images.
+
+    The output has the original width, height, frame rate and frame count.
+
+    Examples:
+
+      elastictok decode clip.etok -o clip.mp4
+
+      elastictok decode clip.etok -o frames/
+
+      elastictok decode clip.etok -o clip.mkv --force
+    """
+    from elastictok_cli.container import ContainerReader
+    from elastictok_cli.media.atomic import check_target
+    from elastictok_cli.media.output import is_folder_target
+
+    with ContainerReader(input) as reader:
+        frames = reader.header["video"]["frames"]
+        if output is None:
+            output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
+        check_target(output, force, folder=is_folder_target(output))
+
+        from elastictok_cli.codec import decoder, model_registry
+
+        loaded = model_registry.load(model or reader.header["model"]["name"])
+        decoder.check_model(reader.header, loaded)
+        with progress_bar(quiet or json_output) as progress:
+            task = progress.add_task("decode", total=frames, rate="")
+
+            def on_frame(done: int, seconds: float) -> None:
+                rate = f"{done / seconds:.1f} fps" if seconds else ""
+                progress.update(task, completed=done, rate=rate)
+
+            facts = decoder.decode(
+                reader, output, loaded, force=force, codec=codec, on_frame=on_frame
+            )
+    facts["model"] = {"name": loaded.name, "sha256": loaded.sha256}
+    if json_output:
+        print_json(facts)
+    elif not quiet:
+        out_console.print(
+            f"wrote {facts['output']}: {facts['frames']} frames of "
+            f"{facts['width']}x{facts['height']} at {facts['fps']} fps "
+            f"({facts['frames_per_second']:.1f} frames/s)"
+        )

@@ -1,0 +1,145 @@
+"""`elastictok encode`: parse flags, run the codec library, show progress and a summary."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from elastictok_cli.cli.output import (
+    ForceOption,
+    JsonOption,
+    ModelOption,
+    QuietOption,
+    err_console,
+    fmt_db,
+    out_console,
+    print_json,
+    progress_bar,
+)
+from elastictok_cli.errors import UsageError
+
+SEARCH_HELP = (
+    "How to find each tile's k: gallop (default: warm-started from the previous block, "
+    "batched), binary, linear (the paper's ~100 log-spaced candidates) or exhaustive."
+)
+
+
+def command(
+    input: Annotated[str, typer.Argument(help="Video or image to encode; - reads standard input.")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="The .etok file (default: INPUT.etok).")
+    ] = None,
+    mse: Annotated[
+        float | None, typer.Option(help="Target MSE per tile and block, [-1, 1] scale [0.003].")
+    ] = None,
+    psnr: Annotated[float | None, typer.Option(help="Target PSNR in dB instead of --mse.")] = None,
+    tokens: Annotated[
+        int | None, typer.Option(help="Fixed number of tokens per tile and block: no search.")
+    ] = None,
+    model: ModelOption = None,
+    search: Annotated[str, typer.Option(help=SEARCH_HELP)] = "gallop",
+    fit: Annotated[
+        str | None,
+        typer.Option(help="resize or crop frames to the model's native size instead of tiling."),
+    ] = None,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Encode a video or image into an .etok file.
+
+    Each block of frames is cut into the model's native tiles; every tile gets the
+    fewest tokens that meet the quality target.
+
+    Examples:
+
+      elastictok encode clip.mp4 -o clip.etok
+
+      elastictok encode photo.png --psnr 30
+
+      ffmpeg -i in.mov -f yuv4mpegpipe - | elastictok encode - -o in.etok --tokens 128
+    """
+    from elastictok_cli.codec import model_registry
+    from elastictok_cli.codec.encoder import DEFAULT_MSE, encode
+    from elastictok_cli.codec.summary import mse_for_psnr
+    from elastictok_cli.media import FIT_MODES, open_media
+    from elastictok_cli.media.atomic import check_target
+
+    settings = _settings(mse, psnr, tokens, search, fit, DEFAULT_MSE, mse_for_psnr, FIT_MODES)
+    if output is None:
+        if input == "-":
+            raise UsageError("reading standard input needs -o OUT.etok")
+        output = os.path.splitext(input)[0] + ".etok"
+    with open_media(input) as source:
+        check_target(output, force)
+        loaded = model_registry.load(model)
+        with progress_bar(quiet or json_output) as progress:
+            task = progress.add_task("encode", total=source.frame_count, rate="")
+
+            def on_block(stats) -> None:
+                rate = f"{stats.frames / stats.seconds:.1f} fps" if stats.seconds else ""
+                progress.update(task, completed=stats.frames, rate=rate)
+
+            stats = encode(source, output, loaded, settings, force=force, on_block=on_block)
+    summary = {
+        "output": output,
+        "model": {"name": loaded.name, "sha256": loaded.sha256},
+        "target": {"metric": settings.metric, "value": settings.target, "mse": settings.threshold},
+        "search": "fixed" if tokens is not None else settings.search,
+        **stats.as_dict(),
+    }
+    if json_output:
+        print_json(summary)
+    elif not quiet:
+        _print_summary(summary)
+
+
+def _settings(mse, psnr, tokens, search, fit, default_mse, mse_for_psnr, fit_modes):
+    """Turn the target flags into EncodeSettings, refusing contradictory ones."""
+    from elastictok_cli.codec.encoder import EncodeSettings
+
+    given = [
+        name
+        for name, value in (("--mse", mse), ("--psnr", psnr), ("--tokens", tokens))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise UsageError(f"give only one of {', '.join(given)}")
+    if fit is not None and fit not in fit_modes:
+        raise UsageError(f"--fit must be one of {', '.join(fit_modes)}")
+    if tokens is not None:
+        return EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search, fit=fit)
+    if psnr is not None:
+        return EncodeSettings(mse_for_psnr(psnr), "psnr", psnr, search=search, fit=fit)
+    value = default_mse if mse is None else mse
+    if not value > 0:
+        raise UsageError("--mse must be positive")
+    return EncodeSettings(value, "mse", value, search=search, fit=fit)
+
+
+def _print_summary(s: dict) -> None:
+    """The human summary table."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("output", s["output"])
+    table.add_row("model", f"{s['model']['name']} ({s['model']['sha256'][:12]})")
+    table.add_row("frames", f"{s['frames']} in {s['blocks']} blocks of {s['tiles']} tiles")
+    table.add_row(
+        "tokens", f"{s['tokens']:,} of {s['max_tokens']:,} ({100 * s['token_fraction']:.1f}%)"
+    )
+    table.add_row("size", f"{s['bytes']:,} bytes, {s['bpp']:.4f} bits per pixel")
+    table.add_row("quality", f"PSNR {fmt_db(s['psnr'])}, MSE {s['mse']:.5f} ([-1, 1] scale)")
+    if s["search"] != "fixed":
+        missed = s["tile_blocks_missing_target"]
+        table.add_row("target", f"MSE {s['target']['mse']:.5f}; {missed} tile-blocks missed it")
+    table.add_row("search", f"{s['search']}, {s['passes_per_block']:.2f} model passes per block")
+    table.add_row("speed", f"{s['frames_per_second']:.2f} frames/s ({s['seconds']:.1f} s)")
+    out_console.print(table)
+    if s["search"] != "fixed" and s["tile_blocks_missing_target"]:
+        err_console.print(
+            "[yellow]note:[/yellow] some tiles miss the target even at the model's full length"
+        )

@@ -1,0 +1,143 @@
+"""`elastictok inspect`: a container's header, blocks and token use; needs no model, no JAX."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from elastictok_cli.cli.output import JsonOption, out_console, print_json
+
+BARS = " ▁▂▃▄▅▆▇█"
+MAX_ROWS = 40
+
+
+def command(
+    input: Annotated[str, typer.Argument(help="The .etok file to inspect.")],
+    json_output: JsonOption = False,
+    all_blocks: Annotated[
+        bool, typer.Option("--all", help=f"List every block, not only the first {MAX_ROWS}.")
+    ] = False,
+) -> None:
+    """Show an .etok file's header, blocks and token use (no model needed).
+
+    Examples:
+
+      elastictok inspect clip.etok
+
+      elastictok inspect clip.etok --json | jq .totals
+    """
+    from elastictok_cli.container import ContainerReader
+
+    with ContainerReader(input) as reader:
+        report = describe(reader)
+    if json_output:
+        print_json(report)
+    else:
+        _print_report(report, all_blocks)
+
+
+def describe(reader) -> dict:
+    """Everything inspect shows, as plain data (the --json document)."""
+    header = reader.header
+    video = header["video"]
+    tiles = video["tiles_x"] * video["tiles_y"]
+    max_tokens = header["max_tokens"]
+    blocks = []
+    for record in reader:
+        blocks.append(
+            {
+                "index": record.index,
+                "tokens": list(record.token_counts),
+                "distortion": list(record.distortion),
+            }
+        )
+    total = sum(sum(b["tokens"]) for b in blocks)
+    pixels = video["frames"] * video["width"] * video["height"]
+    worst = max((max(b["distortion"]) for b in blocks), default=0.0)
+    return {
+        "format_version": reader.format_version,
+        "file": {"path": str(reader.name), "bytes": reader.file_size},
+        "model": {
+            "name": header["model"]["name"],
+            "sha256": header["model"]["sha256"],
+            "config": header["model"]["config"],
+        },
+        "video": {
+            "width": video["width"],
+            "height": video["height"],
+            "fps": f"{video['fps_num']}/{video['fps_den']}",
+            "fps_num": video["fps_num"],
+            "fps_den": video["fps_den"],
+            "frames": video["frames"],
+            "blocks": video["blocks"],
+            "tiles_x": video["tiles_x"],
+            "tiles_y": video["tiles_y"],
+        },
+        "encode": header["encode"],
+        "blocks": blocks,
+        "totals": {
+            "tokens": total,
+            "max_tokens": len(blocks) * tiles * max_tokens,
+            "bytes": reader.file_size,
+            "bpp": 8 * reader.file_size / pixels if pixels else 0.0,
+            "worst_distortion": worst,
+        },
+    }
+
+
+def sparkline(values: list[float], width: int) -> str:
+    """Values in [0, 1] as a row of block characters, averaged down to `width` columns."""
+    if not values:
+        return ""
+    columns = min(width, len(values))
+    out = []
+    for c in range(columns):
+        part = values[c * len(values) // columns : (c + 1) * len(values) // columns] or [0.0]
+        level = sum(part) / len(part)
+        out.append(BARS[min(len(BARS) - 1, math.ceil(level * (len(BARS) - 1)))])
+    return "".join(out)
+
+
+def _print_report(r: dict, all_blocks: bool) -> None:
+    """Render the report for people."""
+    v, t, e, m = r["video"], r["totals"], r["encode"], r["model"]
+    out_console.print(f"[bold]{r['file']['path']}[/bold]  (.etok format {r['format_version']})")
+    out_console.print(f"model   {m['name']}  sha256 {m['sha256']}")
+    c = m["config"]
+    out_console.print(
+        f"        tile {c['tile_size'][1]}x{c['tile_size'][0]}, {c['frames_per_block']} frames "
+        f"per block, k in {c['min_tokens']}..{c['max_tokens']}, FSQ {c['fsq_levels']}"
+    )
+    out_console.print(
+        f"video   {v['width']}x{v['height']}, {v['fps']} fps, {v['frames']} frames, "
+        f"{v['blocks']} blocks of {v['tiles_x']}x{v['tiles_y']} tiles"
+    )
+    out_console.print(
+        f"encode  {e.get('metric')} target {e.get('target', e.get('threshold'))}, "
+        f"search {e.get('search')}, tool {e.get('tool_version')}"
+    )
+    share = t["tokens"] / t["max_tokens"] if t["max_tokens"] else 0.0
+    out_console.print(
+        f"tokens  {t['tokens']:,} of {t['max_tokens']:,} ({100 * share:.1f}%), "
+        f"{t['bytes']:,} bytes, {t['bpp']:.4f} bpp"
+    )
+    per_block = v["tiles_x"] * v["tiles_y"] * c["max_tokens"]
+    fractions = [sum(b["tokens"]) / per_block for b in r["blocks"]]
+    width = max(10, shutil.get_terminal_size((80, 20)).columns - 12)
+    out_console.print(f"use     [cyan]{sparkline(fractions, width)}[/cyan]")
+    out_console.print("        token use per block over time (full height = every token)")
+    table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
+    rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
+    for b in rows:
+        tiles = " ".join(str(n) for n in b["tokens"])
+        worst = max(b["distortion"])
+        mean = sum(b["distortion"]) / len(b["distortion"])
+        psnr = "inf" if mean <= 0 else f"{10 * math.log10(4 / mean):.2f}"
+        table.add_row(str(b["index"]), str(sum(b["tokens"])), tiles[:60], f"{worst:.5f}", psnr)
+    out_console.print(table)
+    if len(rows) < len(r["blocks"]):
+        out_console.print(f"... {len(r['blocks']) - len(rows)} more blocks (use --all)")

@@ -1,0 +1,66 @@
+"""What the codec commands share: the --json/--quiet options, progress bars, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print a JSON object on stdout for scripts, nothing else.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no summary.")]
+ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace an existing output.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model name (see `elastictok models`) or model folder."),
+]
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+def progress_bar(quiet: bool, unit: str = "frames") -> Progress:
+    """A progress bar on stderr, shown only on a terminal and without --quiet."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit + "  {task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet or not sys.stderr.isatty(),
+        transient=True,
+    )
+
+
+def _finite(value):
+    """Replace inf and nan (not valid JSON) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def print_json(data: dict) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(_finite(data), indent=2) + "\n")
+
+
+def fmt_db(value: float) -> str:
+    """A PSNR for people."""
+    return "inf" if math.isinf(value) else f"{value:.2f} dB"
