@@ -185,19 +185,20 @@ def train(
         lambda s: sampler.batch(s, local_batch, stream=jax.process_index()), start, end
     )
     try:
-        pending = None
         for _ in range(start, end):
             step, batch = prefetch.get()
             key = jax.random.fold_in(base_key, step)
             params, opt_state, metrics = step_fn(
                 params, opt_state, sharding.global_batch(batch, mesh), key
             )
+            # Wait for the step, so time blocked in `prefetch.get` is time the devices sat
+            # idle for want of data (an honest loader measure), not overlap with compute.
+            metrics = jax.block_until_ready(metrics)
             done = step + 1
-            pending = metrics
             if done % config.log_every == 0 or done == end:
                 elapsed = time.perf_counter() - window_start
                 steps = done - window_step
-                values = {k: float(v) for k, v in jax.device_get(pending).items()}
+                values = {k: float(v) for k, v in jax.device_get(metrics).items()}
                 waited = prefetch.wait_seconds - window_wait
                 last_train = log.write(
                     "train",

@@ -1,0 +1,96 @@
+"""Finding and decoding training media, and cutting deterministic batches from it."""
+
+import numpy as np
+import pytest
+
+from elastictok_cli.errors import BadInputError
+from elastictok_cli.train.data import cache_size, find_media, load_cache
+from elastictok_cli.train.sampling import BatchSampler, resize_weights, scaled_crop
+
+TILE = (16, 16)
+
+
+def make_cache(media_dir, **kw):
+    args = dict(tile=TILE, seq_frames=8, short_side=32, max_frames=100, holdout_fraction=0.1)
+    return load_cache([str(media_dir)], **{**args, **kw})
+
+
+def test_folders_and_globs_are_found(media_dir):
+    videos, images = find_media([str(media_dir / "clips"), str(media_dir / "stills" / "*.png")])
+    assert [p.name for p in videos] == ["a.mkv", "b.mkv", "broken.mp4", "short.mkv"]
+    assert len(images) == 3
+
+
+def test_short_and_unreadable_clips_are_skipped_and_counted(media_dir):
+    cache = make_cache(media_dir)
+    assert cache.skipped_short == 1
+    assert len(cache.unreadable) == 1 and cache.unreadable[0].endswith("broken.mp4")
+    # Both long clips give their tail to evaluation, at least one sequence each.
+    assert len(cache.train_videos) == len(cache.eval_videos) == 2
+    assert all(len(v) >= 8 for v in cache.eval_videos)
+    assert sum(len(v) for v in cache.train_videos + cache.eval_videos) == 50
+    assert "1 videos shorter" in cache.summary()
+
+
+def test_cache_resolution_is_bounded_but_never_below_a_tile(media_dir):
+    cache = make_cache(media_dir)
+    for frames in cache.train_videos + cache.train_images:
+        assert frames.dtype == np.uint8
+        assert min(frames.shape[1:3]) <= 32
+        assert frames.shape[1] >= TILE[0] and frames.shape[2] >= TILE[1]
+    assert cache_size(8, 100, 32, TILE) == (16, 200)
+
+
+def test_no_media_is_bad_input(tmp_path):
+    with pytest.raises(BadInputError):
+        load_cache(
+            [str(tmp_path)],
+            tile=TILE,
+            seq_frames=8,
+            short_side=32,
+            max_frames=10,
+            holdout_fraction=0.0,
+        )
+
+
+def test_resize_weights_keep_flat_content_flat():
+    weights = resize_weights(50, 16)
+    assert weights.shape == (16, 50)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_scaled_crop_shape_and_range():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (5, 40, 60, 3), dtype=np.uint8)
+    crop = scaled_crop(rng, frames, (16, 16), max_scale=3.0)
+    assert crop.shape == (5, 16, 16, 3) and crop.dtype == np.float32
+    assert crop.min() >= -1.0 and crop.max() <= 1.0
+
+
+def test_batches_are_a_function_of_seed_and_step(media_dir):
+    cache = make_cache(media_dir)
+    sampler = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=TILE, image_ratio=0.5, max_scale=2.0, seed=3
+    )
+    first = sampler.batch(7, 6)
+    assert first.shape == (6, 2, 4, 16, 16, 3)
+    np.testing.assert_array_equal(first, sampler.batch(7, 6))
+    assert not np.array_equal(first, sampler.batch(8, 6))
+    assert not np.array_equal(first, sampler.batch(7, 6, stream=1))
+
+
+def test_image_blocks_repeat_one_frame_and_ratio_is_honoured(media_dir):
+    cache = make_cache(media_dir)
+    sampler = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=TILE, image_ratio=1.0, max_scale=2.0, seed=0
+    )
+    batch = sampler.batch(0, 4)
+    # Every block of an image sample is one crop repeated over its frames.
+    np.testing.assert_array_equal(
+        batch[:, :, 1:], np.broadcast_to(batch[:, :, :1], batch[:, :, 1:].shape)
+    )
+    video_only = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=TILE, image_ratio=0.0, max_scale=2.0, seed=0
+    )
+    clips = video_only.batch(0, 4)
+    assert not np.allclose(clips[:, :, 0], clips[:, :, 1])

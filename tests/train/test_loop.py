@@ -1,0 +1,86 @@
+"""A short run logs metrics, checkpoints, resumes where it stopped, and exports a model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from elastictok_cli.model.weights import load_model
+from elastictok_cli.train.export import export_run
+from elastictok_cli.train.loop import train
+from elastictok_cli.train.metrics import read_records
+from elastictok_cli.train.run_config import build_config
+
+SETTINGS = dict(
+    preset="test",
+    steps=6,
+    batch_size=2,
+    log_every=1,
+    eval_every=3,
+    checkpoint_every=2,
+    eval_sequences=2,
+    learning_rate=3e-3,
+)
+
+
+def losses(workdir):
+    return {r["step"]: r["loss"] for r in read_records(workdir / "metrics.jsonl", "train")}
+
+
+@pytest.fixture(scope="module")
+def straight_run(media_dir, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("straight")
+    result = train(workdir, build_config(SETTINGS), [str(media_dir)])
+    return workdir, result
+
+
+def test_run_writes_metrics_checkpoints_and_settings(straight_run):
+    workdir, result = straight_run
+    assert result.step == 6 and result.resumed_from == 0
+    assert sorted(losses(workdir)) == [1, 2, 3, 4, 5, 6]
+    train_line = read_records(workdir / "metrics.jsonl", "train")[-1]
+    for key in ("loss", "psnr", "steps_per_s", "examples_per_s", "lr", "data_wait_fraction"):
+        assert np.isfinite(train_line[key])
+    evals = read_records(workdir / "metrics.jsonl", "eval")
+    assert [e["step"] for e in evals] == [3, 6]
+    assert set(evals[0]["psnr_at"]) == {"1/16", "1/4", "1/2", "1"}
+    assert set(evals[0]["share_meeting"]) == {"0.003", "0.007", "0.015"}
+    assert json.loads((workdir / "run.json").read_text())["config"]["preset"] == "test"
+    assert sorted(int(p.name) for p in (workdir / "checkpoints").iterdir()) == [2, 4, 6]
+
+
+def test_resumed_run_continues_the_same_losses(straight_run, media_dir, tmp_path):
+    workdir = tmp_path / "run"
+    config = build_config(SETTINGS)
+    first = train(workdir, config, [str(media_dir)], stop_at=4)
+    assert first.step == 4
+    # A crash after the last checkpoint leaves logged steps the rerun redoes: simulate it.
+    with open(workdir / "metrics.jsonl", "a") as log:
+        log.write(json.dumps({"kind": "train", "step": 5, "loss": 99.0}) + '\n{"torn')
+    second = train(workdir, config, [str(media_dir)])
+    assert second.resumed_from == 4 and second.step == 6
+    resumed, straight = losses(workdir), losses(straight_run[0])
+    assert sorted(resumed) == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(
+        [resumed[s] for s in range(1, 7)], [straight[s] for s in range(1, 7)], rtol=1e-5
+    )
+
+
+def test_export_writes_a_loadable_model_with_its_eval_table(straight_run, tmp_path):
+    workdir, _ = straight_run
+    result = export_run(workdir, tmp_path / "tiny")
+    model, config, sha = load_model(tmp_path / "tiny")
+    assert result.step == 6 and result.eval_step == 6 and sha == result.sha256
+    assert config.name == "tiny" and config.max_tokens == 8
+    card = (tmp_path / "tiny" / "MODEL_CARD.md").read_text()
+    assert "| 1/16 |" in card and "| 0.003 |" in card
+
+
+def test_init_from_an_exported_model(straight_run, media_dir, tmp_path):
+    export_run(straight_run[0], tmp_path / "base")
+    config = build_config({**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")})
+    result = train(tmp_path / "tuned", config, [str(media_dir)])
+    first_loss = losses(tmp_path / "tuned")[1]
+    # Starting from trained weights, the first loss is near the end of the base run's.
+    assert result.step == 1
+    assert first_loss < losses(straight_run[0])[1] + 0.05

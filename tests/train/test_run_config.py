@@ -1,0 +1,39 @@
+"""A run's settings are saved in its workdir; a rerun resumes them or refuses to mix."""
+
+import pytest
+
+from elastictok_cli.errors import UsageError
+from elastictok_cli.train.run_config import (
+    TrainConfig,
+    build_config,
+    load_data_specs,
+    resolve_config,
+    save_config,
+)
+
+
+def test_round_trip_and_schedule_spans_the_run(tmp_path):
+    config = build_config({"preset": "test", "steps": 50, "learning_rate": 2e-3})
+    assert config.optim.total_steps == 50 and config.optim.learning_rate == 2e-3
+    assert config.optim.warmup_steps == 5
+    save_config(tmp_path, config, ["clips/"])
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert load_data_specs(tmp_path) == ["clips/"]
+
+
+def test_rerun_resumes_saved_settings_and_may_only_extend_steps(tmp_path):
+    original = build_config({"preset": "test", "steps": 50, "batch_size": 4})
+    save_config(tmp_path, original, ["clips/"])
+    resumed, resuming = resolve_config(tmp_path, {})
+    assert resuming and resumed == original
+    longer, _ = resolve_config(tmp_path, {"steps": 80, "batch_size": 4})
+    assert longer.steps == 80 and longer.optim.total_steps == 50
+    with pytest.raises(UsageError, match="batch-size"):
+        resolve_config(tmp_path, {"batch_size": 8})
+
+
+def test_impossible_settings_are_usage_errors():
+    with pytest.raises(UsageError):
+        build_config({"image_ratio": 1.5})
+    with pytest.raises(UsageError):
+        build_config({"batch_size": 0})
