@@ -56,7 +56,14 @@ def test_the_same_input_gives_a_byte_identical_file(clip, loaded, tmp_path):
     assert (tmp_path / "a.etok").read_bytes() == (tmp_path / "b.etok").read_bytes()
 
 
-@pytest.mark.parametrize("search", ["gallop", "binary", "linear"])
+@pytest.mark.parametrize(
+    "search",
+    [
+        "gallop",
+        pytest.param("binary", marks=pytest.mark.heavy),
+        pytest.param("linear", marks=pytest.mark.heavy),
+    ],
+)
 def test_decoding_reproduces_the_recorded_distortion(clip, loaded, tmp_path, search):
     encode_file(clip, tmp_path / "a.etok", loaded, search=search)
     config = loaded.config
