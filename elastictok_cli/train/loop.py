@@ -71,6 +71,20 @@ def run_model_config(workdir: Path, config: TrainConfig) -> tuple[ModelConfig, E
     return get_preset(config.preset), None
 
 
+def compile_step(graphdef, tx, mesh, kl_weight: float):
+    """The train step jitted for the mesh: state replicated, batch split on "data"."""
+    replicated = sharding.replicated(mesh)
+    # Donating buffers halves memory on accelerators; on CPU it only risks an interrupt
+    # landing mid-step with the old parameters already given away.
+    donate = (0, 1) if jax.default_backend() != "cpu" else ()
+    return jax.jit(
+        make_train_step(graphdef, tx, kl_weight),
+        in_shardings=(replicated, replicated, sharding.batch_sharding(mesh), replicated),
+        out_shardings=(replicated, replicated, replicated),
+        donate_argnums=donate,
+    )
+
+
 def host_copy(tree):
     """A host numpy copy of replicated arrays, valid on any process of a multi-host run."""
     return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), tree)
@@ -119,15 +133,7 @@ def train(
     params = jax.device_put(params, replicated)
     tx = make_optimizer(config.optim)
     opt_state = jax.jit(tx.init, out_shardings=replicated)(params)
-    # Donating buffers halves memory on accelerators; on CPU it only risks an interrupt
-    # landing mid-step with the old parameters already given away.
-    donate = (0, 1) if jax.default_backend() != "cpu" else ()
-    step_fn = jax.jit(
-        make_train_step(graphdef, tx, config.optim.kl_weight),
-        in_shardings=(replicated, replicated, sharding.batch_sharding(mesh), replicated),
-        out_shardings=(replicated, replicated, replicated),
-        donate_argnums=donate,
-    )
+    step_fn = compile_step(graphdef, tx, mesh, config.optim.kl_weight)
     schedule = make_schedule(config.optim)
 
     checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)

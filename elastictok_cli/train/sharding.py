@@ -66,9 +66,9 @@ def initialize(config: DistributedConfig, auto: bool = False) -> None:
         jax.distributed.initialize()
 
 
-def make_mesh() -> Mesh:
-    """A one-axis mesh over all devices of all processes."""
-    return Mesh(np.array(jax.devices()), (DATA_AXIS,))
+def make_mesh(devices=None) -> Mesh:
+    """A one-axis mesh over the given devices (default: all devices of all processes)."""
+    return Mesh(np.array(devices if devices is not None else jax.devices()), (DATA_AXIS,))
 
 
 def batch_sharding(mesh: Mesh) -> NamedSharding:
