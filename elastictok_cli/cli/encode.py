@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Annotated
 
@@ -45,6 +46,14 @@ def command(
         str | None,
         typer.Option(help="resize or crop frames to the model's native size instead of tiling."),
     ] = None,
+    rescue: Annotated[
+        bool,
+        typer.Option(
+            help="When a tile misses the target at every k tried, probe all its k so no k "
+            "that meets it is overlooked. --no-rescue trusts the largest k instead: much "
+            "faster on content the model cannot reach, may miss a target a smaller k meets.",
+        ),
+    ] = True,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -69,6 +78,7 @@ def command(
     from elastictok_cli.media.atomic import check_target
 
     settings = _settings(mse, psnr, tokens, search, fit, DEFAULT_MSE, mse_for_psnr, FIT_MODES)
+    settings = dataclasses.replace(settings, rescue=rescue)
     if output is None:
         if input == "-":
             raise UsageError("reading standard input needs -o OUT.etok")

@@ -34,6 +34,7 @@ class EncodeSettings:
     tokens: int | None = None
     search: str = search.DEFAULT_STRATEGY
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
+    rescue: bool = True  # guarantee: no tile misses a target that some k meets
 
     def __post_init__(self):
         """Refuse settings that cannot work."""
@@ -116,7 +117,9 @@ def encode(
     header = build_header(loaded, grid, source.fps, guess, settings)
     engine = TileEngine(loaded.model, grid.tile_count)
     stats = EncodeStats(width, height, grid.tile_count, config.max_tokens)
-    space = search.SearchSpace(config.min_tokens, config.max_tokens, settings.threshold)
+    space = search.SearchSpace(
+        config.min_tokens, config.max_tokens, settings.threshold, settings.rescue
+    )
     weights: dict[int, np.ndarray] = {}
     hint = None
     start = time.perf_counter()

@@ -33,6 +33,7 @@ class SearchSpace:
     min_k: int
     max_k: int
     threshold: float
+    rescue: bool = True  # sweep every k of a tile whose verified candidates all miss
 
     def __post_init__(self):
         """Refuse an empty range."""
@@ -175,6 +176,8 @@ def gallop(
 
 def _rescue(ledger: Ledger) -> np.ndarray:
     """Probe every remaining k of the tiles with no verified pass; return the choice."""
+    if not ledger.space.rescue:
+        return ledger.choice()
     everything = range(ledger.space.min_k, ledger.space.max_k + 1)
     ledger.ask([[] if ledger.passing(t) is not None else everything for t in range(ledger.tiles)])
     return ledger.choice()
