@@ -50,9 +50,23 @@ class RichReporter:
             self.console.print(text)
 
     def loading(self, done: int, total: int, name: str) -> None:
-        """Show which file is being decoded."""
-        if self.enabled and name:
-            self.console.print(f"[dim]decoding {done + 1}/{total} {name}[/dim]", highlight=False)
+        """A bar over the files being decoded, removed when all are done."""
+        if not self.enabled:
+            return
+        if self.progress is None:
+            self.progress = Progress(
+                TextColumn("decode"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("decode", total=total)
+        self.progress.update(self.task, completed=done)
+        if done >= total:
+            self.progress.stop()
+            self.progress = None
 
     def start(self, step: int, total: int) -> None:
         """Open the bar at the resumed step."""
