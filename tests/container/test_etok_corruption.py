@@ -60,14 +60,11 @@ def test_10000_single_bit_flips(small):
         assert_corrupt(bytes(damaged), f"bit {bit} flipped")
 
 
-def test_every_single_bit_flip_of_the_header_and_index(small):
-    edges = boundaries(small)
-    head, index = range(edges[6]), range(edges[-5], len(small))
-    for byte in [*head, *index]:
-        for bit in range(8):
-            damaged = bytearray(small)
-            damaged[byte] ^= 1 << bit
-            assert_corrupt(bytes(damaged), f"byte {byte} bit {bit} flipped")
+def test_every_single_bit_flip_of_a_small_file(small):
+    for bit in range(8 * len(small)):
+        damaged = bytearray(small)
+        damaged[bit // 8] ^= 1 << (bit % 8)
+        assert_corrupt(bytes(damaged), f"bit {bit} flipped")
 
 
 def test_1000_random_bursts_up_to_16_bytes(small, large):
