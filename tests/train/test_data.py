@@ -5,7 +5,7 @@ import pytest
 
 from elastictok_cli.errors import BadInputError
 from elastictok_cli.train.data import cache_size, find_media, load_cache
-from elastictok_cli.train.sampling import BatchSampler, resize_weights, scaled_crop
+from elastictok_cli.train.sampling import BatchSampler, scaled_crop, shrink
 
 TILE = (16, 16)
 
@@ -53,10 +53,13 @@ def test_no_media_is_bad_input(tmp_path):
         )
 
 
-def test_resize_weights_keep_flat_content_flat():
-    weights = resize_weights(50, 16)
-    assert weights.shape == (16, 50)
-    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+def test_shrink_keeps_flat_content_flat_and_averages_blocks():
+    flat = np.full((2, 50, 70, 3), 77, np.uint8)
+    np.testing.assert_allclose(shrink(flat, (16, 16)), 77.0, rtol=1e-5)
+    checker = np.indices((32, 32)).sum(axis=0) % 2 * 255
+    frames = np.repeat(checker[None, :, :, None], 3, axis=3).astype(np.uint8)
+    # A 2x shrink of a one-pixel checkerboard is flat grey, not an aliased pattern.
+    np.testing.assert_allclose(shrink(frames, (16, 16)), 127.5, rtol=1e-5)
 
 
 def test_scaled_crop_shape_and_range():
