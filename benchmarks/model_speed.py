@@ -94,19 +94,22 @@ def main() -> None:
 
     peak = matmul_rate(args.matmul_size, args.repeats)
     print(f"devices: {jax.devices()}; matmul {args.matmul_size}^2 float32: {peak:.1f} GFLOP/s\n")
-    print("| preset | params | block enc+dec (k=max) | train step "
-          f"(batch {args.batch} x {args.seq_blocks} blocks) | GFLOP/step | GFLOP/s | of matmul |")
+    print(
+        "| preset | params | block enc+dec (k=max) | train step "
+        f"(batch {args.batch} x {args.seq_blocks} blocks) | GFLOP/step | GFLOP/s | of matmul |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in args.presets.split(","):
         config = get_preset(name)
         model = ElasticTok(config, rngs=nnx.Rngs(0))
         block = block_round_trip(config, model, args.repeats)
-        seconds, flops = train_step_stats(config, model, args.batch, args.seq_blocks,
-                                          args.repeats)
+        seconds, flops = train_step_stats(config, model, args.batch, args.seq_blocks, args.repeats)
         rate = flops / seconds / 1e9
-        print(f"| {name} | {count_params(model) / 1e6:.2f} M | {block * 1e3:.1f} ms | "
-              f"{seconds:.2f} s | {flops / 1e9:.1f} | {rate:.1f} | {rate / peak:.0%} |",
-              flush=True)
+        print(
+            f"| {name} | {count_params(model) / 1e6:.2f} M | {block * 1e3:.1f} ms | "
+            f"{seconds:.2f} s | {flops / 1e9:.1f} | {rate:.1f} | {rate / peak:.0%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,13 @@ def command(
             "faster on content the model cannot reach, may miss a target a smaller k meets.",
         ),
     ] = True,
+    rescue_within: Annotated[
+        float,
+        typer.Option(
+            help="Rescue only tiles whose best distortion is within this factor of the target "
+            "(default 2, i.e. 3 dB); 'inf' sweeps every tile that misses.",
+        ),
+    ] = 2.0,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -78,7 +85,9 @@ def command(
     from elastictok_cli.media.atomic import check_target
 
     settings = _settings(mse, psnr, tokens, search, fit, DEFAULT_MSE, mse_for_psnr, FIT_MODES)
-    settings = dataclasses.replace(settings, rescue=rescue)
+    if not rescue_within >= 1.0:
+        raise UsageError("--rescue-within must be at least 1")
+    settings = dataclasses.replace(settings, rescue=rescue, rescue_within=rescue_within)
     if output is None:
         if input == "-":
             raise UsageError("reading standard input needs -o OUT.etok")

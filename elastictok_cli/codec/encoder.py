@@ -34,7 +34,8 @@ class EncodeSettings:
     tokens: int | None = None
     search: str = search.DEFAULT_STRATEGY
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
-    rescue: bool = True  # guarantee: no tile misses a target that some k meets
+    rescue: bool = True  # guarantee: no tile misses a target that some k meets...
+    rescue_within: float = 2.0  # ...when its best distortion is within this factor of it
 
     def __post_init__(self):
         """Refuse settings that cannot work."""
@@ -118,7 +119,11 @@ def encode(
     engine = TileEngine(loaded.model, grid.tile_count)
     stats = EncodeStats(width, height, grid.tile_count, config.max_tokens)
     space = search.SearchSpace(
-        config.min_tokens, config.max_tokens, settings.threshold, settings.rescue
+        config.min_tokens,
+        config.max_tokens,
+        settings.threshold,
+        settings.rescue,
+        settings.rescue_within,
     )
     weights: dict[int, np.ndarray] = {}
     hint = None

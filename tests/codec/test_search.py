@@ -1,5 +1,7 @@
 """Search strategies against exhaustive search, on fake distortion curves."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -44,7 +46,8 @@ def problems(draw, monotone=False):
         curves.append(sorted(values, reverse=True) if monotone else values)
     threshold = draw(st.floats(0, 1))
     hint = draw(st.none() | st.lists(st.integers(min_k, max_k), min_size=tiles, max_size=tiles))
-    return search.SearchSpace(min_k, max_k, threshold), curves, hint
+    # The unconditional guarantee; the default bounded rescue is tested on its own below.
+    return search.SearchSpace(min_k, max_k, threshold, rescue_within=math.inf), curves, hint
 
 
 @pytest.mark.parametrize("name", search.STRATEGIES)
@@ -137,3 +140,15 @@ def test_gallop_needs_fewer_passes_than_binary_and_stays_within_2_percent():
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="unknown search"):
         search.run_search("psychic", FakeProbe([[0.0]], 1), 1, search.SearchSpace(1, 1, 0.1))
+
+
+def test_bounded_rescue_sweeps_near_misses_only():
+    # Two tiles failing at every probed k: one misses by 1.5x with a hidden passing dip,
+    # the other misses by 10x with the same dip. Only the near miss is swept.
+    near = [0.15] * 20 + [0.05] + [0.15] * 11
+    far = [1.0] * 20 + [0.05] + [1.0] * 11
+    space = search.SearchSpace(1, len(near), 0.1)
+    probe = FakeProbe([near, far], 1)
+    chosen = search.gallop(probe, 2, space, np.array([32, 32]))
+    assert chosen[0] == 21
+    assert chosen[1] == len(far)
