@@ -44,9 +44,9 @@ def block_mse_at(graphdef, params, blocks: np.ndarray, keep: int) -> jnp.ndarray
     return _block_mse(graphdef, params, jnp.asarray(blocks), keep)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 3))
+@functools.partial(jax.jit, static_argnums=0)
 def _block_mse(graphdef, params, blocks, keep):
-    """Jitted full pass at one kept count."""
+    """Jitted full pass at one kept count (traced, so every k shares one compilation)."""
     model = nnx.merge(graphdef, params)
     patches = patchify(blocks, model.config)
     counts = jnp.full(patches.shape[:2], keep, jnp.int32)
