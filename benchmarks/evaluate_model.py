@@ -1,0 +1,154 @@
+"""Evaluate a model the way the model card reports it, on whole held-out clips.
+
+Run: python benchmarks/evaluate_model.py CLIP... --model models/NAME [--frames 64] [--json OUT]
+
+Every clip is encoded at its native resolution with tiles, through the real encoder and
+container: once per fixed k of a grid (the fixed-length tokenizer) and once per MSE
+threshold with the default search. A "block" below is one tile of one block of frames.
+Reports PSNR at token fractions 1/16, 1/4, 1/2, 1; the share of blocks meeting MSE 0.003 /
+0.007 / 0.015 under the elastic search; and the paper's token savings at equal quality: at
+a strict threshold (the tightest 90% of blocks meet at full tokens) and one 3 dB looser,
+the smallest fixed k reaching the elastic search's share of blocks meeting the threshold,
+divided by the elastic search's mean tokens per block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from elastictok_cli.codec import model_registry
+from elastictok_cli.codec.encoder import EncodeSettings, encode
+from elastictok_cli.container import ContainerReader
+from elastictok_cli.media import open_media
+
+FRACTIONS = {"1/16": 1 / 16, "1/4": 1 / 4, "1/2": 1 / 2, "1": 1.0}
+PAPER_THRESHOLDS = (0.003, 0.007, 0.015)
+
+
+class FirstFrames:
+    """A media source cut to its first `limit` frames, so evaluation time stays bounded."""
+
+    def __init__(self, source, limit: int):
+        self._source = source
+        self._limit = limit
+        self.width, self.height, self.fps = source.width, source.height, source.fps
+        count = source.frame_count
+        self.frame_count = min(count, limit) if count else None
+
+    def frames(self):
+        """The first frames of the wrapped source."""
+        return itertools.islice(self._source.frames(), self._limit)
+
+
+def encode_clip(path: str, loaded, settings: EncodeSettings, frames: int, workdir: str):
+    """Encode one clip; return per-block (tokens, distortion) arrays over all tiles."""
+    out = os.path.join(workdir, "clip.etok")
+    with open_media(path) as source:
+        encode(FirstFrames(source, frames), out, loaded, settings, force=True)
+    tokens, distortion = [], []
+    with ContainerReader(out) as reader:
+        for record in reader:
+            tokens.extend(record.token_counts)
+            distortion.extend(record.distortion)
+    return np.asarray(tokens, np.float64), np.asarray(distortion, np.float64)
+
+
+def psnr(mse: float) -> float:
+    """PSNR in dB of an MSE on the [-1, 1] scale."""
+    return 10 * math.log10(4 / max(mse, 1e-12))
+
+
+def evaluate(clips, loaded, frames: int, k_grid) -> dict:
+    """All encodes and the card's numbers."""
+    config = loaded.config
+    with tempfile.TemporaryDirectory() as workdir:
+        fixed = {}
+        for k in k_grid:
+            runs = [
+                encode_clip(
+                    c, loaded, EncodeSettings(tokens=k, metric="tokens", target=k), frames, workdir
+                )
+                for c in clips
+            ]
+            fixed[k] = np.concatenate([d for _, d in runs])
+        full = fixed[config.max_tokens]
+        strict = float(np.quantile(full, 0.9))
+        loose = strict * 10**0.3
+        thresholds = sorted({*PAPER_THRESHOLDS, strict, loose})
+        elastic = {}
+        for t in thresholds:
+            runs = [
+                encode_clip(c, loaded, EncodeSettings(threshold=t, target=t), frames, workdir)
+                for c in clips
+            ]
+            elastic[t] = (
+                np.concatenate([r[0] for r in runs]),
+                np.concatenate([r[1] for r in runs]),
+            )
+    result = {
+        "blocks": int(full.size),
+        "max_tokens": config.max_tokens,
+        "psnr_at_fraction": {},
+        "share_meeting": {},
+        "savings": {},
+    }
+    for label, frac in FRACTIONS.items():
+        k = min(k_grid, key=lambda g: abs(g - frac * config.max_tokens))
+        result["psnr_at_fraction"][label] = {"k": k, "psnr": psnr(float(fixed[k].mean()))}
+    for t in thresholds:
+        tokens, dist = elastic[t]
+        share = float((dist <= t).mean())
+        result["share_meeting"][f"{t:.5f}"] = {
+            "elastic_share": share,
+            "elastic_tokens": float(tokens.mean()),
+            "fixed_share": {int(k): float((fixed[k] <= t).mean()) for k in k_grid},
+        }
+    for name, t in (("strict", strict), ("loose_3db", loose)):
+        row = result["share_meeting"][f"{t:.5f}"]
+        reaching = [k for k in k_grid if row["fixed_share"][k] >= row["elastic_share"]]
+        fixed_k = min(reaching) if reaching else None
+        result["savings"][name] = {
+            "threshold_mse": t,
+            "threshold_psnr": psnr(t),
+            "share": row["elastic_share"],
+            "elastic_tokens": row["elastic_tokens"],
+            "fixed_k": fixed_k,
+            "ratio": (fixed_k / row["elastic_tokens"]) if fixed_k else None,
+        }
+    return result
+
+
+def main() -> None:
+    """Evaluate and print the card's tables as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("clips", nargs="+")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument("--k-step", type=int, default=16)
+    parser.add_argument("--json", default=None, help="also write the result here")
+    args = parser.parse_args()
+    loaded = model_registry.load(args.model)
+    c = loaded.config
+    k_grid = sorted(
+        {c.min_tokens, *range(args.k_step, c.max_tokens + 1, args.k_step), c.max_tokens}
+    )
+    result = evaluate(args.clips, loaded, args.frames, k_grid)
+    result["clips"] = [os.path.basename(c) for c in args.clips]
+    result["frames_per_clip"] = args.frames
+    result["model"] = {"name": loaded.name, "sha256": loaded.sha256}
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
