@@ -63,7 +63,7 @@ def _plain(value: Any) -> Any:
     """msgpack fallback: numpy scalars become Python numbers."""
     if isinstance(value, np.generic):
         return value.item()
-    raise TypeError(f"cannot store a {type(value).__name__} in the header")
+    raise TypeError(f"cannot store a value of type {type(value).__name__} in the header")
 
 
 def pack_header(header: Mapping) -> bytes:

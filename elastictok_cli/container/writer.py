@@ -21,10 +21,15 @@ from elastictok_cli.errors import OutputError
 def _with_derived_fields(header: Mapping) -> dict:
     """Fill `token_coding`, `bits_per_token` and `max_tokens` from the model if absent."""
     header = copy.deepcopy(dict(header))
-    config = header.get("model", {}).get("config", {})
     header.setdefault("token_coding", layout.TOKEN_CODING)
-    if "bits_per_token" not in header and "fsq_levels" in config:
-        header["bits_per_token"] = bits_for_levels([int(n) for n in config["fsq_levels"]])
+    model = header.get("model")
+    config = model.get("config") if isinstance(model, Mapping) else None
+    if not isinstance(config, Mapping):
+        return header  # validation will say what is missing
+    levels = config.get("fsq_levels")
+    if "bits_per_token" not in header and isinstance(levels, (list, tuple)):
+        if levels and all(isinstance(n, (int, np.integer)) and n >= 2 for n in levels):
+            header["bits_per_token"] = bits_for_levels([int(n) for n in levels])
     if "max_tokens" not in header and "max_tokens" in config:
         header["max_tokens"] = config["max_tokens"]
     return header
@@ -32,7 +37,10 @@ def _with_derived_fields(header: Mapping) -> dict:
 
 def encode_head(header: Mapping) -> tuple[dict, bytes]:
     """Validate a header exactly as a reader will; returns it and the preamble+header bytes."""
-    raw = pack_header(_with_derived_fields(header))
+    try:
+        raw = pack_header(_with_derived_fields(header))
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ValueError(f"invalid container header: {err}") from err
     try:
         validated = unpack_header(raw)
         BlockGeometry.from_header(validated)

@@ -1,9 +1,14 @@
+#!/usr/bin/env python3
 """Coverage-guided fuzzing of the .etok reader with atheris (run by hand, not by pytest).
 
     pip install '.[fuzz]'
-    python tests/container/fuzz_reader.py --make-seeds SEEDS
-    python tests/container/fuzz_reader.py WORK SEEDS -max_total_time=600 -max_len=4096
-    python tests/container/fuzz_reader.py -merge=1 tests/container/corpus WORK
+    cd tests/container
+    ./fuzz_reader.py --make-seeds SEEDS
+    ./fuzz_reader.py WORK SEEDS -max_total_time=900 -max_len=4096 -use_value_profile=1
+    ./fuzz_reader.py -merge=1 corpus WORK SEEDS     # keeps a minimal covering set
+
+(libFuzzer re-runs the script itself when merging, so run it as an executable with the
+environment's python first on PATH.)
 
 Any exception other than a container error, a failed consistency check, a hang or a
 large allocation is a finding; the merged corpus is replayed by every test run.
