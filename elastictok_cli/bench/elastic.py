@@ -1,0 +1,95 @@
+"""ElasticTok points through the codec library: a real .etok file per setting, decoded back.
+
+Per tile-block kept counts and distortions are read back from the file itself, so the
+token curves describe exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from elastictok_cli.bench.frames import Clip, ClipSource
+from elastictok_cli.bench.metrics import QualityMeter
+from elastictok_cli.bench.points import ELASTIC, FIXED, Point
+from elastictok_cli.codec.decoder import decoded_frames
+from elastictok_cli.codec.encoder import EncodeSettings, encode
+from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.container import ContainerReader
+
+DEFAULT_MSE = (0.001, 0.002, 0.003, 0.007, 0.015)  # [-1, 1] scale: 36 dB down to 24.3 dB
+FIXED_STEPS = 8  # points of the default fixed-k sweep
+
+
+def default_tokens(min_tokens: int, max_tokens: int, steps: int = FIXED_STEPS) -> list[int]:
+    """Log-spaced k from the model's minimum to its maximum, both included."""
+    spaced = np.geomspace(min_tokens, max_tokens, steps)
+    return sorted({int(round(k)) for k in spaced} | {min_tokens, max_tokens})
+
+
+def read_tokens(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """(kept k, recorded distortion) per block and tile, both (blocks, tiles), from a file."""
+    with ContainerReader(path) as reader:
+        records = list(reader)
+    keep = np.array([r.token_counts for r in records], np.int64)
+    distortion = np.array([r.distortion for r in records], np.float64)
+    return keep, distortion
+
+
+def elastic_point(
+    clip: Clip,
+    loaded: LoadedModel,
+    folder: str,
+    *,
+    mse: float | None = None,
+    tokens: int | None = None,
+    search: str = "gallop",
+) -> Point:
+    """Encode at an MSE threshold (the search) or a fixed k, decode, measure."""
+    if (mse is None) == (tokens is None):
+        raise ValueError("give exactly one of mse and tokens")
+    if tokens is not None:
+        settings = EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search)
+        curve, setting, value, name = FIXED, "tokens", tokens, f"fixed-k{tokens}.etok"
+    else:
+        settings = EncodeSettings(threshold=mse, metric="mse", target=mse, search=search)
+        curve, setting, value, name = ELASTIC, "mse", mse, f"elastic-mse{mse:g}.etok"
+    path = os.path.join(folder, name)
+    start = time.perf_counter()
+    encode(ClipSource(clip), path, loaded, settings, force=True)
+    encode_seconds = time.perf_counter() - start
+    size = os.path.getsize(path)
+    keep, distortion = read_tokens(path)
+    meter = QualityMeter(clip.frames)
+    start = time.perf_counter()
+    with ContainerReader(path) as reader:
+        meter.add_all(decoded_frames(reader, loaded))
+    decode_seconds = time.perf_counter() - start - meter.seconds
+    psnr, ssim = meter.result()
+    return Point(
+        curve,
+        setting,
+        value,
+        name,
+        size,
+        clip.pixels,
+        psnr,
+        ssim,
+        encode_seconds,
+        decode_seconds,
+        keep=keep,
+        distortion=distortion,
+        max_tokens=loaded.config.max_tokens,
+    )
+
+
+def warm_up(clip: Clip, loaded: LoadedModel, mse: float, search: str) -> None:
+    """Compile the model's passes on the first block, so point times leave most of it out."""
+    frames = clip.frames[: loaded.config.frames_per_block]
+    first = Clip(clip.name, frames, clip.fps, clip.source_size)
+    with tempfile.TemporaryDirectory(prefix="elastictok-warm-") as folder:
+        for kwargs in ({"tokens": loaded.config.max_tokens}, {"mse": mse}):
+            elastic_point(first, loaded, folder, search=search, **kwargs)
