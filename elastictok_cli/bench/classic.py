@@ -106,6 +106,8 @@ def _to_yuv(frame: np.ndarray, width: int, height: int) -> av.VideoFrame:
 
 def encode_file(clip: Clip, codec: ClassicCodec, crf: int, path: str) -> float:
     """Encode the clip at one CRF into `path`; returns the seconds it took."""
+    # SVT-AV1 prints a banner per encoder on stderr unless its log level says errors only.
+    os.environ.setdefault("SVT_LOG", "1")
     width, height = _even(clip.width), _even(clip.height)
     start = time.perf_counter()
     with av.open(path, "w", format=MUXER) as container:
