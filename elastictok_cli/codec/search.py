@@ -188,16 +188,19 @@ def _rescue(ledger: Ledger) -> np.ndarray:
     if not space.rescue:
         return ledger.choice()
     everything = range(space.min_k, space.max_k + 1)
-    near = space.rescue_within * space.threshold
-    ledger.ask(
-        [
-            everything
-            if ledger.passing(t) is None and min(ledger.seen[t].values(), default=0.0) <= near
-            else []
-            for t in range(ledger.tiles)
-        ]
-    )
+    ledger.ask([everything if _near_miss(ledger, t) else [] for t in range(ledger.tiles)])
     return ledger.choice()
+
+
+def _near_miss(ledger: Ledger, tile: int) -> bool:
+    """Whether a tile has no verified pass but came within `rescue_within` of the target."""
+    space = ledger.space
+    if ledger.passing(tile) is not None:
+        return False
+    if math.isinf(space.rescue_within):  # also right for a zero threshold, where inf*0 is nan
+        return True
+    best = min(ledger.seen[tile].values(), default=0.0)
+    return best <= space.rescue_within * space.threshold
 
 
 def _gap(k: int, rel_tol: float) -> int:

@@ -152,3 +152,10 @@ def test_bounded_rescue_sweeps_near_misses_only():
     chosen = search.gallop(probe, 2, space, np.array([32, 32]))
     assert chosen[0] == 21
     assert chosen[1] == len(far)
+
+
+def test_unbounded_rescue_also_sweeps_at_a_zero_threshold():
+    # inf * 0 is nan: the unconditional rescue must not depend on that product.
+    space = search.SearchSpace(1, 3, 0.0, rescue_within=math.inf)
+    chosen = search.binary(FakeProbe([[0.0, 1.0, 1.0]], 1), 1, space)
+    assert chosen[0] == 1
