@@ -45,14 +45,14 @@ def tokens_to_reach(curve: Sequence[tuple[float, float]], target: float) -> tupl
     """Smallest token share at which a fixed-k curve reaches `target` share meeting.
 
     Linear between measured points, first crossing. Returns (share, note): note is ""
-    when interpolated, "at or below the smallest k" when the first point already
-    reaches it (so the true share may be lower), "never" when no point does.
+    when interpolated, "smallest k reaches it" when the first point already does (so
+    the true share may be lower), "never" when no point does.
     """
     if not curve or target > max(y for _, y in curve):
         return math.nan, "never"
     x0, y0 = curve[0]
     if y0 >= target:
-        return x0, "at or below the smallest k"
+        return x0, "smallest k reaches it"
     for (xa, ya), (xb, yb) in zip(curve, curve[1:], strict=False):
         if yb >= target > ya:
             return xa + (target - ya) * (xb - xa) / (yb - ya), ""
@@ -72,11 +72,11 @@ def token_savings(elastic: Point, fixed: Sequence[Point], threshold: float) -> d
         "note": "",
     }
     if meeting == 0:
-        result["note"] = "no tile-block meets this threshold at any k tried"
+        result["note"] = "no tile-block meets it"
         return result
     needed, note = tokens_to_reach(fixed_meeting_curve(fixed, threshold), meeting)
     if note == "never":
-        result["note"] = "no fixed k reaches the elastic share of blocks meeting it"
+        result["note"] = "no fixed k reaches that share"
         return result
     result["fixed_token_share"] = needed
     result["ratio"] = needed / elastic_share

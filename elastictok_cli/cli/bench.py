@@ -70,10 +70,10 @@ def command(
 ) -> None:
     """Rate-distortion benchmark: ElasticTok against fixed k and classic codecs.
 
-    Every input's frames (the first --frames, optionally --resize'd) are encoded by
-    ElasticTok at each MSE threshold, by the same model at fixed token counts, and by
-    x264, x265 and SVT-AV1 at a CRF sweep (yuv420p). Bits come from the real files;
-    every file is decoded back for PSNR (RGB, 0..255) and SSIM.
+    The same frames of every input go to ElasticTok at each MSE
+    threshold, to the same model at fixed token counts, and to x264,
+    x265 and SVT-AV1 at a CRF sweep (yuv420p). Bits come from the real
+    files; each file is decoded back for PSNR (RGB, 0..255) and SSIM.
 
     Examples:
 
