@@ -9,12 +9,12 @@ from elastictok_cli.bench import curves
 from elastictok_cli.bench.points import ELASTIC, FIXED
 from elastictok_cli.bench.run import ClipResult
 
-STYLE = {  # curve -> (label, marker)
-    ELASTIC: ("ElasticTok (MSE threshold)", "o"),
+STYLE = {  # curve -> (label, marker); ElasticTok last, so it is drawn on top
     FIXED: ("same model, fixed k", "s"),
     "x264": ("x264", "^"),
     "x265": ("x265", "v"),
     "svtav1": ("SVT-AV1", "D"),
+    ELASTIC: ("ElasticTok (MSE threshold)", "o"),
 }
 
 
@@ -28,6 +28,13 @@ def _pyplot():
     return plt
 
 
+def _ticker():
+    """matplotlib's tick formatters (imported with the plotting backend)."""
+    import matplotlib.ticker
+
+    return matplotlib.ticker
+
+
 def plot_rate_distortion(result: ClipResult, path: str) -> None:
     """PSNR (RGB) against bits per pixel, every curve."""
     plt = _pyplot()
@@ -36,8 +43,20 @@ def plot_rate_distortion(result: ClipResult, path: str) -> None:
         points = sorted(result.curve(name), key=lambda p: p.bpp)
         points = [p for p in points if math.isfinite(p.psnr)]
         if points:
-            ax.plot([p.bpp for p in points], [p.psnr for p in points], marker=marker, label=label)
+            ax.plot(
+                [p.bpp for p in points],
+                [p.psnr for p in points],
+                marker=marker,
+                label=label,
+                markersize=8 if name == ELASTIC else 6,
+                fillstyle="none" if name == ELASTIC else "full",
+            )
     ax.set_xscale("log")
+    # Plain numbers: bpp values read better as 0.05 than as 5 x 10^-2.
+    ticker = _ticker()
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("bits per pixel (real file sizes)")
     ax.set_ylabel("PSNR, RGB (dB)")
     clip = result.clip
