@@ -31,11 +31,13 @@ def elastic_meeting_curve(point: Point, threshold: float) -> list[tuple[float, f
     needed more is cut to b and counted as missing, since k was the smallest passing
     one. The last point (b = max) is the encode itself. Capping would also change the
     context of later blocks; this reads the curve off one encode instead of rerunning.
+    Budgets run from the model's smallest k (when known) to its largest.
     """
     keep, dist = point.keep.ravel(), point.distortion.ravel()
     meets = dist <= threshold
     curve = []
-    for budget in sorted(set(keep.tolist()) | {point.max_tokens}):
+    ends = {point.max_tokens} | ({point.min_tokens} if point.min_tokens else set())
+    for budget in sorted(set(keep.tolist()) | ends):
         used = np.minimum(keep, budget).mean() / point.max_tokens
         curve.append((float(used), float(np.mean(meets & (keep <= budget)))))
     return curve

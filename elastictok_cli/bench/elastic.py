@@ -83,6 +83,7 @@ def elastic_point(
         keep=keep,
         distortion=distortion,
         max_tokens=loaded.config.max_tokens,
+        min_tokens=loaded.config.min_tokens,
     )
 
 

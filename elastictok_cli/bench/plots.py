@@ -9,12 +9,12 @@ from elastictok_cli.bench import curves
 from elastictok_cli.bench.points import ELASTIC, FIXED
 from elastictok_cli.bench.run import ClipResult
 
-STYLE = {  # curve -> (label, marker); ElasticTok last, so it is drawn on top
-    FIXED: ("same model, fixed k", "s"),
-    "x264": ("x264", "^"),
-    "x265": ("x265", "v"),
-    "svtav1": ("SVT-AV1", "D"),
-    ELASTIC: ("ElasticTok (MSE threshold)", "o"),
+STYLE = {  # curve -> (label, marker, colour); ElasticTok last, so it is drawn on top
+    FIXED: ("same model, fixed k", "s", "C0"),
+    "x264": ("x264", "^", "C2"),
+    "x265": ("x265", "v", "C3"),
+    "svtav1": ("SVT-AV1", "D", "C4"),
+    ELASTIC: ("ElasticTok (MSE threshold)", "o", "C1"),
 }
 
 
@@ -39,7 +39,7 @@ def plot_rate_distortion(result: ClipResult, path: str) -> None:
     """PSNR (RGB) against bits per pixel, every curve."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=110)
-    for name, (label, marker) in STYLE.items():
+    for name, (label, marker, colour) in STYLE.items():
         points = sorted(result.curve(name), key=lambda p: p.bpp)
         points = [p for p in points if math.isfinite(p.psnr)]
         if points:
@@ -47,6 +47,7 @@ def plot_rate_distortion(result: ClipResult, path: str) -> None:
                 [p.bpp for p in points],
                 [p.psnr for p in points],
                 marker=marker,
+                color=colour,
                 label=label,
                 markersize=8 if name == ELASTIC else 6,
                 fillstyle="none" if name == ELASTIC else "full",
@@ -81,9 +82,11 @@ def plot_meeting(result: ClipResult, path: str) -> None:
         threshold = point.value
         if fixed:
             xs, ys = zip(*curves.fixed_meeting_curve(fixed, threshold), strict=True)
-            ax.plot([100 * x for x in xs], [100 * y for y in ys], "s-", label="fixed k")
+            ax.plot([100 * x for x in xs], [100 * y for y in ys], "s-", color="C0", label="fixed k")
         xs, ys = zip(*curves.elastic_meeting_curve(point, threshold), strict=True)
-        ax.plot([100 * x for x in xs], [100 * y for y in ys], "-", label="elastic (budget)")
+        ax.plot(
+            [100 * x for x in xs], [100 * y for y in ys], "-", color="C1", label="elastic (budget)"
+        )
         ax.plot([100 * xs[-1]], [100 * ys[-1]], "o", color="C1", label="elastic encode")
         db = 10 * math.log10(4 / threshold)
         ax.set_title(f"MSE {threshold:g} ({db:.1f} dB)", fontsize=9)

@@ -29,6 +29,7 @@ class Point:
     keep: np.ndarray | None = field(default=None, repr=False)
     distortion: np.ndarray | None = field(default=None, repr=False)
     max_tokens: int | None = None  # per tile and block
+    min_tokens: int | None = None
 
     @property
     def bits(self) -> int:

@@ -56,6 +56,8 @@ def test_elastic_budget_curve_ends_at_the_encode():
     curve = curves.elastic_meeting_curve(point, 0.1)
     assert curve[0] == pytest.approx((0.2, 1 / 3))  # budget 2: every block cut to 2
     assert curve[-1] == pytest.approx((0.6, 2 / 3))  # the encode itself
+    point.min_tokens = 1
+    assert curves.elastic_meeting_curve(point, 0.1)[0] == pytest.approx((0.1, 0.0))
 
 
 def test_bd_rate_of_half_the_bits_is_minus_fifty_percent():
