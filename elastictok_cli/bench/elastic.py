@@ -47,6 +47,7 @@ def elastic_point(
     mse: float | None = None,
     tokens: int | None = None,
     search: str = "gallop",
+    rescue: bool = True,
 ) -> Point:
     """Encode at an MSE threshold (the search) or a fixed k, decode, measure."""
     if (mse is None) == (tokens is None):
@@ -55,7 +56,7 @@ def elastic_point(
         settings = EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search)
         curve, setting, value, name = FIXED, "tokens", tokens, f"fixed-k{tokens}.etok"
     else:
-        settings = EncodeSettings(threshold=mse, metric="mse", target=mse, search=search)
+        settings = EncodeSettings(mse, "mse", mse, search=search, rescue=rescue)
         curve, setting, value, name = ELASTIC, "mse", mse, f"elastic-mse{mse:g}.etok"
     path = os.path.join(folder, name)
     start = time.perf_counter()
@@ -87,10 +88,10 @@ def elastic_point(
     )
 
 
-def warm_up(clip: Clip, loaded: LoadedModel, mse: float, search: str) -> None:
+def warm_up(clip: Clip, loaded: LoadedModel, mse: float, search: str, rescue: bool) -> None:
     """Compile the model's passes on the first block, so point times leave most of it out."""
     frames = clip.frames[: loaded.config.frames_per_block]
     first = Clip(clip.name, frames, clip.fps, clip.source_size)
     with tempfile.TemporaryDirectory(prefix="elastictok-warm-") as folder:
         for kwargs in ({"tokens": loaded.config.max_tokens}, {"mse": mse}):
-            elastic_point(first, loaded, folder, search=search, **kwargs)
+            elastic_point(first, loaded, folder, search=search, rescue=rescue, **kwargs)

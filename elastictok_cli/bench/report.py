@@ -84,6 +84,7 @@ def document(results: Sequence[ClipResult], loaded, plan: BenchPlan) -> dict:
                 "frames": plan.frames,
                 "resize": list(plan.size) if plan.size else None,
                 "search": plan.search,
+                "rescue": plan.rescue,
                 "classic_pix_fmt": classic.PIX_FMT,
                 "classic_matrix": "BT.709, limited range",
                 "classic_container": classic.MUXER,

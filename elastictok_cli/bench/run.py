@@ -26,6 +26,7 @@ class BenchPlan:
     frames: int = 32
     size: tuple[int, int] | None = None
     search: str = "gallop"
+    rescue: bool = True  # the encoder's rescue sweep for tiles that miss at every k tried
     keep_files: str | None = None  # folder to keep the encoded files in
 
     def __post_init__(self):
@@ -80,10 +81,12 @@ def bench_clip(
 ) -> ClipResult:
     """Measure every curve on one clip's frames, encoded files going into `folder`."""
     result = ClipResult(clip, key)
-    elastic.warm_up(clip, loaded, plan.mse[0], plan.search)
+    elastic.warm_up(clip, loaded, plan.mse[0], plan.search, plan.rescue)
     for mse in plan.mse:
         result.points.append(
-            elastic.elastic_point(clip, loaded, folder, mse=mse, search=plan.search)
+            elastic.elastic_point(
+                clip, loaded, folder, mse=mse, search=plan.search, rescue=plan.rescue
+            )
         )
         on_step(f"{clip.name}: elastic mse {mse:g}")
     for k in plan.token_list(loaded.config):

@@ -58,6 +58,13 @@ def command(
         str | None, typer.Option(help="Scale frames to WIDTHxHEIGHT first (e.g. 128x96).")
     ] = None,
     search: Annotated[str, typer.Option(help="ElasticTok k search strategy.")] = "gallop",
+    rescue: Annotated[
+        bool,
+        typer.Option(
+            help="As in encode: sweep every k of a tile that misses the target at every k "
+            "tried. --no-rescue is far faster on content the model cannot reach."
+        ),
+    ] = True,
     model: ModelOption = None,
     out: Annotated[
         str, typer.Option("--out", "-o", help="Folder for bench.json, bench.csv and plots.")
@@ -98,6 +105,7 @@ def command(
         frames=frames,
         size=parse_size(resize),
         search=search,
+        rescue=rescue,
         keep_files=files,
     )
     loaded = model_registry.load(model)
