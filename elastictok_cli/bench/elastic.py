@@ -18,6 +18,7 @@ from elastictok_cli.bench.points import ELASTIC, FIXED, Point
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.codec.encoder import EncodeSettings, encode
 from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.container import ContainerReader
 
 DEFAULT_MSE = (0.001, 0.002, 0.003, 0.007, 0.015)  # [-1, 1] scale: 36 dB down to 24.3 dB
@@ -46,7 +47,7 @@ def elastic_point(
     *,
     mse: float | None = None,
     tokens: int | None = None,
-    search: str = "gallop",
+    search: str = DEFAULT_STRATEGY,
     rescue: bool = True,
 ) -> Point:
     """Encode at an MSE threshold (the search) or a fixed k, decode, measure."""

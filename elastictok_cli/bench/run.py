@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from elastictok_cli.bench import classic, curves, elastic
 from elastictok_cli.bench.frames import Clip, load_clip
 from elastictok_cli.bench.points import ELASTIC, FIXED, Point
+from elastictok_cli.codec.search import DEFAULT_STRATEGY, SEARCHES
 from elastictok_cli.errors import UsageError
+from elastictok_cli.media import open_media
 
 ANCHOR = "x264"  # BD-rates are against this curve
 
@@ -25,7 +27,7 @@ class BenchPlan:
     crfs: tuple[int, ...] | None = None  # None: each codec's own sweep
     frames: int = 32
     size: tuple[int, int] | None = None
-    search: str = "gallop"
+    search: str = DEFAULT_STRATEGY
     rescue: bool = True  # the encoder's rescue sweep for tiles that miss at every k tried
     keep_files: str | None = None  # folder to keep the encoded files in
 
@@ -36,6 +38,10 @@ class BenchPlan:
             raise UsageError(f"unknown codec {unknown[0]!r}; use {', '.join(classic.CODECS)}")
         if not self.mse or any(not m > 0 for m in self.mse):
             raise UsageError("--mse needs positive thresholds")
+        if self.search not in SEARCHES:
+            raise UsageError(f"unknown search {self.search!r}; use {', '.join(SEARCHES)}")
+        if self.frames < 0:
+            raise UsageError("--frames must be 0 (all) or positive")
 
     def token_list(self, config) -> list[int]:
         """The fixed k to measure, checked against the model's range."""
@@ -116,6 +122,15 @@ def derive(result: ClipResult) -> None:
     for name in dict.fromkeys(p.curve for p in result.points):
         if name != ANCHOR and anchor:
             result.bd_rates[name] = curves.bd_rate(anchor, result.curve(name))
+
+
+def check_inputs(inputs: Sequence[str]) -> None:
+    """Open every input once, so a bad one fails before any model is loaded or work done."""
+    for path in inputs:
+        if path == "-":
+            raise UsageError("bench reads each input several times: give files, not -")
+        with open_media(path):
+            pass
 
 
 def run_bench(

@@ -92,7 +92,7 @@ def command(
     from elastictok_cli.bench.elastic import DEFAULT_MSE
     from elastictok_cli.bench.frames import parse_size
     from elastictok_cli.bench.metrics import require_bench_extra
-    from elastictok_cli.bench.run import BenchPlan, run_bench
+    from elastictok_cli.bench.run import BenchPlan, check_inputs, run_bench
     from elastictok_cli.codec import model_registry
 
     require_bench_extra()
@@ -108,6 +108,7 @@ def command(
         rescue=rescue,
         keep_files=files,
     )
+    check_inputs(inputs)
     loaded = model_registry.load(model)
     total = plan.steps(loaded.config, len(inputs))
     os.makedirs(out, exist_ok=True)

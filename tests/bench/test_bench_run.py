@@ -162,7 +162,14 @@ def test_cli_writes_table_files_and_json(bench, tmp_path):
 
 
 def test_cli_refuses_bad_flags(bench, tmp_path):
-    for flags in (["--codecs", "mpeg2"], ["--mse", "abc"], ["--tokens", "9999"]):
+    for flags in (
+        ["--codecs", "mpeg2"],
+        ["--mse", "abc"],
+        ["--tokens", "9999"],
+        ["--search", "psychic"],
+        ["--frames", "-1"],
+        ["--resize", "big"],
+    ):
         run = subprocess.run(
             [sys.executable, "-m", "elastictok_cli", "bench", str(bench["clip"]), "--model",
              str(bench["model"]), "--out", str(tmp_path), *flags],
@@ -171,6 +178,12 @@ def test_cli_refuses_bad_flags(bench, tmp_path):
         err = run.stderr.decode()
         assert run.returncode == 2 and err.startswith("elastictok: error:"), err
         assert err.strip().count("\n") == 0
+    missing = subprocess.run(
+        [sys.executable, "-m", "elastictok_cli", "bench", str(tmp_path / "nope.mp4"),
+         "--out", str(tmp_path)],
+        capture_output=True,
+    )  # fmt: skip
+    assert missing.returncode == 3 and b"no such file" in missing.stderr
 
 
 def test_odd_sized_frames_pad_for_420_and_crop_back(tmp_path):
