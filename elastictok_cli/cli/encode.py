@@ -58,9 +58,9 @@ def command(
         float,
         typer.Option(
             help="Rescue only tiles whose best distortion is within this factor of the target "
-            "(default 2, i.e. 3 dB); 'inf' sweeps every tile that misses.",
+            "(default 1.25, about 1 dB); 'inf' sweeps every tile that misses.",
         ),
-    ] = 2.0,
+    ] = 1.25,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,

@@ -15,6 +15,7 @@ from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.codec.search import RESCUE_WITHIN
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import BlockRecord, ContainerWriter
@@ -35,7 +36,7 @@ class EncodeSettings:
     search: str = search.DEFAULT_STRATEGY
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
     rescue: bool = True  # guarantee: no tile misses a target that some k meets...
-    rescue_within: float = 2.0  # ...when its best distortion is within this factor of it
+    rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
 
     def __post_init__(self):
         """Refuse settings that cannot work."""

@@ -22,7 +22,7 @@ from elastictok_cli.model.bottleneck import fsq_codes_to_indices, fsq_indices_to
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
 
-DEFAULT_MAX_PAIRS = 512  # (tile, k) pairs per pass: bounds the memory of wide searches
+DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per call: a rescue sweep stays near 2 GB, not 7
 
 
 @dataclass

@@ -10,8 +10,8 @@ a target that some k meets. With a capable model that pass is rare; it is where 
 largest k itself misses the target.
 
 The rescue is bounded by `rescue_within`: only a tile whose best verified distortion is
-within that factor of the threshold is swept. A tile that misses by more (by default 2x,
-3 dB, at every k tried, the largest included) would need a dip in its distortion curve
+within that factor of the threshold is swept. A tile that misses by more (by default
+1.25x, about 1 dB, at every k tried, the largest included) would need a dip in its curve
 that real models do not show, and sweeping it costs one probe per k; content the model
 cannot reach would otherwise make every block an exhaustive search. `math.inf` restores
 the unconditional guarantee.
@@ -31,6 +31,7 @@ Probe = Callable[[Sequence[np.ndarray]], Sequence[np.ndarray]]
 STRATEGIES = ("gallop", "binary", "linear", "exhaustive")
 DEFAULT_STRATEGY = "gallop"
 LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
+RESCUE_WITHIN = 1.25  # sweep only tiles whose best distortion is within ~1 dB of the target
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class SearchSpace:
     max_k: int
     threshold: float
     rescue: bool = True  # sweep every k of a tile whose verified candidates all miss
-    rescue_within: float = 2.0  # ...if its best distortion is within this factor of target
+    rescue_within: float = RESCUE_WITHIN  # ...if its best distortion is this close
 
     def __post_init__(self):
         """Refuse an empty range."""

@@ -143,9 +143,9 @@ def test_unknown_strategy_is_refused():
 
 
 def test_bounded_rescue_sweeps_near_misses_only():
-    # Two tiles failing at every probed k: one misses by 1.5x with a hidden passing dip,
+    # Two tiles failing at every probed k: one misses by 1.2x with a hidden passing dip,
     # the other misses by 10x with the same dip. Only the near miss is swept.
-    near = [0.15] * 20 + [0.05] + [0.15] * 11
+    near = [0.12] * 20 + [0.05] + [0.12] * 11
     far = [1.0] * 20 + [0.05] + [1.0] * 11
     space = search.SearchSpace(1, len(near), 0.1)
     probe = FakeProbe([near, far], 1)
