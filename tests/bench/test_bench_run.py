@@ -9,7 +9,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from bench_helpers import make_model_folder, moving_clip, write_clip
+from support.clips import moving_clip, write_with_pyav
+from support.models import make_model_folder
 
 from elastictok_cli.bench import classic, curves, report
 from elastictok_cli.bench.elastic import read_tokens
@@ -35,7 +36,7 @@ def bench(tmp_path_factory):
     """The library run once: 8 frames of 64x64 (x265's safe minimum), files kept."""
     root = tmp_path_factory.mktemp("bench")
     model = make_model_folder(root / "tiny")
-    clip = write_clip(root / "clip.mkv", moving_clip(8, 64, 64), Fraction(25), "ffv1", "bgr0")
+    clip = write_with_pyav(root / "clip.mkv", moving_clip(8, 64, 64), Fraction(25), "ffv1", "bgr0")
     loaded = model_registry.load(str(model))
     plan = BenchPlan(
         mse=THRESHOLDS, tokens=(4, 16, 32, 64), crfs=(20, 30, 40, 51), keep_files=str(root / "f")
@@ -187,7 +188,7 @@ def test_cli_refuses_bad_flags(bench, tmp_path):
 
 
 def test_odd_sized_frames_pad_for_420_and_crop_back(tmp_path):
-    clip = load_clip(str(write_clip(tmp_path / "odd.mkv", moving_clip(3, 21, 35), Fraction(25),
+    clip = load_clip(str(write_with_pyav(tmp_path / "odd.mkv", moving_clip(3, 21, 35), Fraction(25),
                                     "ffv1", "bgr0")), 0)  # fmt: skip
     point = classic.classic_point(clip, classic.CODECS["x264"], 18, str(tmp_path))
     assert point.pixels == 3 * 21 * 35 and point.bytes == os.path.getsize(tmp_path / point.file)

@@ -7,14 +7,12 @@ import subprocess
 import sys
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codec"))
-from codec_helpers import make_model_folder, moving_clip, read_frames, write_clip  # noqa: E402
+from support.clips import moving_clip, read_frames, write_with_pyav
+from support.models import make_model_folder
 
 
 def run(*args, stdin=None, env=None):
@@ -40,7 +38,7 @@ def work(tmp_path_factory):
     """A model, a clip and its encoding, shared by the module's tests."""
     root = tmp_path_factory.mktemp("cli")
     model = make_model_folder(root / "tiny")
-    clip = write_clip(root / "clip.mp4", moving_clip(10, 24, 40), fps=Fraction(25))
+    clip = write_with_pyav(root / "clip.mp4", moving_clip(10, 24, 40), fps=Fraction(25))
     result = run("encode", clip, "-o", root / "clip.etok", "--model", model, "--mse", 0.6, "--json")
     assert result.returncode == 0, result.stderr.decode()
     return {
@@ -122,7 +120,7 @@ def test_decode_gives_back_size_rate_and_count(work, tmp_path, names):
 
 
 def test_encode_is_deterministic_and_reads_stdin(work, tmp_path):
-    y4m = write_clip(
+    y4m = write_with_pyav(
         tmp_path / "clip.y4m",
         moving_clip(6, 24, 40),
         codec="rawvideo",
@@ -232,7 +230,7 @@ def interrupt_when_writing(args, folder):
 
 
 def test_ctrl_c_exits_130_and_leaves_nothing(work, tmp_path):
-    long_clip = write_clip(tmp_path / "long.mp4", moving_clip(400, 48, 64), fps=Fraction(25))
+    long_clip = write_with_pyav(tmp_path / "long.mp4", moving_clip(400, 48, 64), fps=Fraction(25))
     out = tmp_path / "out"
     out.mkdir()
     code, err = interrupt_when_writing(

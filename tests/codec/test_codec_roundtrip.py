@@ -4,7 +4,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from codec_helpers import TINY, make_model_folder, moving_clip, read_frames, write_clip
+from support.clips import moving_clip, read_frames, write_with_pyav
+from support.models import TINY, make_model_folder
 
 from elastictok_cli.codec import decoder, encoder, model_registry
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
@@ -27,7 +28,7 @@ def clip(tmp_path_factory):
     """10 frames of 40x24 (not multiples of the 16x16 tile, nor of 4 frames), lossless."""
     frames = moving_clip(10, 24, 40)
     path = tmp_path_factory.mktemp("clips") / "clip.mkv"
-    return write_clip(path, frames, fps=Fraction(30000, 1001), codec="ffv1", pix_fmt="bgr0")
+    return write_with_pyav(path, frames, fps=Fraction(30000, 1001), codec="ffv1", pix_fmt="bgr0")
 
 
 def encode_file(clip, out, loaded, **settings):
@@ -100,7 +101,7 @@ def test_tokens_outside_the_model_range_are_a_usage_error(clip, loaded, tmp_path
 
 def test_a_still_image_is_one_block_and_decodes_to_one_png(loaded, tmp_path):
     image = moving_clip(1, 20, 20)[0]
-    write_clip(tmp_path / "in.png", [image], codec="png", pix_fmt="rgb24", muxer="image2")
+    write_with_pyav(tmp_path / "in.png", [image], codec="png", pix_fmt="rgb24", muxer="image2")
     stats = encode_file(tmp_path / "in.png", tmp_path / "a.etok", loaded)
     assert stats.frames == 1 and stats.blocks == 1
     with ContainerReader(str(tmp_path / "a.etok")) as reader:

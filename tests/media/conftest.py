@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from media_clips import moving_gradient, write_with_pyav
+from support.clips import moving_gradient, write_with_pyav
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import os
 from fractions import Fraction
 
 import pytest
-from media_clips import moving_gradient
+from support.clips import moving_gradient
 
 from elastictok_cli.errors import OutputError
 from elastictok_cli.media import open_writer

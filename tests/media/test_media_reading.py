@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from media_clips import moving_gradient, psnr
+from support.clips import moving_gradient, psnr
 
 from elastictok_cli.media import IMAGE_FPS, open_media
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import av
 import numpy as np
-from media_clips import moving_gradient
+from support.clips import moving_gradient
 
 from elastictok_cli.media import open_media
 from elastictok_cli.media.timing import with_repeats

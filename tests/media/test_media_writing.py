@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from media_clips import moving_gradient, psnr
+from support.clips import moving_gradient, psnr
 
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import open_media, open_writer
