@@ -1,6 +1,7 @@
 """Evaluate a model the way the model card reports it, on whole held-out clips.
 
 Run: python benchmarks/evaluate_model.py CLIP... --model models/NAME [--frames 64] [--json OUT]
+     [--markdown OUT.md]
 
 Every clip is encoded at its native resolution with tiles, through the real encoder and
 container: once per fixed k of a grid (the fixed-length tokenizer) and once per MSE
@@ -129,6 +130,46 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
     return result
 
 
+def markdown_tables(result: dict) -> str:
+    """The model card's evaluation tables, in Markdown, from an `evaluate` result."""
+    mx = result["max_tokens"]
+    lines = [
+        f"Clips: {', '.join(result['clips'])}; first {result['frames_per_clip']} frames of"
+        f" each at native resolution, 64x64 tiles; {result['blocks']} tile-blocks.",
+        "",
+        "| token fraction | k | PSNR (dB) |",
+        "|---|---|---|",
+    ]
+    for label, v in result["psnr_at_fraction"].items():
+        lines.append(f"| {label} | {v['k']} | {v['psnr']:.2f} |")
+    lines += [
+        "",
+        "| MSE threshold | PSNR | blocks meeting (elastic) | mean tokens (elastic) |"
+        " share of max | blocks meeting at k=max |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, row in result["share_meeting"].items():
+        t = float(key)
+        at_max = row["fixed_share"].get(mx, row["fixed_share"].get(str(mx)))
+        lines.append(
+            f"| {t:.4f} | {psnr(t):.2f} dB | {row['elastic_share']:.1%} |"
+            f" {row['elastic_tokens']:.1f} | {row['elastic_tokens'] / mx:.1%} | {at_max:.1%} |"
+        )
+    lines += [
+        "",
+        "| threshold | MSE | elastic share meeting | elastic mean tokens |"
+        " smallest fixed k reaching it | savings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in result["savings"].items():
+        ratio = f"{s['ratio']:.2f}x" if s["ratio"] else "n/a"
+        lines.append(
+            f"| {name} ({s['threshold_psnr']:.2f} dB) | {s['threshold_mse']:.4f} |"
+            f" {s['share']:.1%} | {s['elastic_tokens']:.1f} | {s['fixed_k']} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Evaluate and print the card's tables as JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -137,6 +178,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=64)
     parser.add_argument("--k-step", type=int, default=16)
     parser.add_argument("--json", default=None, help="also write the result here")
+    parser.add_argument("--markdown", default=None, help="also write the card's tables here")
     args = parser.parse_args()
     loaded = model_registry.load(args.model)
     c = loaded.config
@@ -152,6 +194,9 @@ def main() -> None:
     if args.json:
         with open(args.json, "w") as f:
             f.write(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown_tables(result))
 
 
 if __name__ == "__main__":
