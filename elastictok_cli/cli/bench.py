@@ -18,6 +18,7 @@ from elastictok_cli.cli.output import (
     print_json,
     progress_bar,
 )
+from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.errors import UsageError
 
 
@@ -57,7 +58,7 @@ def command(
     resize: Annotated[
         str | None, typer.Option(help="Scale frames to WIDTHxHEIGHT first (e.g. 128x96).")
     ] = None,
-    search: Annotated[str, typer.Option(help="ElasticTok k search strategy.")] = "gallop",
+    search: Annotated[str, typer.Option(help="ElasticTok k search strategy.")] = DEFAULT_STRATEGY,
     rescue: Annotated[
         bool,
         typer.Option(

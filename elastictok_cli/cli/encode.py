@@ -20,11 +20,13 @@ from elastictok_cli.cli.output import (
     print_json,
     progress_bar,
 )
+from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.errors import UsageError
 
 SEARCH_HELP = (
-    "How to find each tile's k: gallop (default: warm-started from the previous block, "
-    "batched), binary, linear (the paper's ~100 log-spaced candidates) or exhaustive."
+    "How to find each tile's k: predict (default: warm-started, at most 3 batched passes "
+    "plus a rescue), gallop, binary, linear (the paper's ~100 log-spaced candidates) "
+    "or exhaustive."
 )
 
 
@@ -41,7 +43,7 @@ def command(
         int | None, typer.Option(help="Fixed number of tokens per tile and block: no search.")
     ] = None,
     model: ModelOption = None,
-    search: Annotated[str, typer.Option(help=SEARCH_HELP)] = "gallop",
+    search: Annotated[str, typer.Option(help=SEARCH_HELP)] = DEFAULT_STRATEGY,
     fit: Annotated[
         str | None,
         typer.Option(help="resize or crop frames to the model's native size instead of tiling."),

@@ -147,7 +147,9 @@ class TileEngine:
     def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force) -> np.ndarray:
         """One model pass over the pairs; update the kept entries; return distortions."""
         n = len(ks)
-        size = -(-n // self.tiles) * self.tiles  # a few fixed batch sizes: few compilations
+        # Powers of two (or the chunk): few compilations, and a straggler pass of a few
+        # pairs costs a few pairs, not a whole frame of tiles.
+        size = min(self.chunk, 1 << (n - 1).bit_length())
         pad_s = np.zeros(size, np.int32)
         pad_k = np.full(size, self.config.min_tokens, np.int32)
         pad_s[:n], pad_k[:n] = streams, ks

@@ -104,37 +104,55 @@ def test_binary_never_returns_an_unverified_k():
     assert curve[chosen[0] - 1] <= 0.1
 
 
-def test_gallop_settles_a_steady_tile_in_one_pass():
+@pytest.mark.parametrize("name", ["predict", "gallop"])
+def test_a_steady_tile_settles_in_one_pass(name):
     k = np.arange(1, 257)
     curve = list(1.0 / k)
     space = search.SearchSpace(1, 256, 1.0 / 100)
     probe = FakeProbe([curve], 1)
-    chosen = search.gallop(probe, 1, space, hint=np.array([100]))
+    chosen = search.run_search(name, probe, 1, space, hint=np.array([100]))
     assert chosen[0] == 100 and probe.passes == 1 and probe.probes == 2
 
 
-def test_gallop_needs_fewer_passes_than_binary_and_stays_within_2_percent():
-    # Tiles whose difficulty drifts from block to block, d(k) ~ 1/k, as on real video.
-    rng = np.random.default_rng(0)
+def drifting_tiles(blocks=40, tiles=6, seed=0):
+    """Per block, curves d(k) ~ 1/k of tiles whose difficulty drifts, as on real video."""
+    rng = np.random.default_rng(seed)
     k = np.arange(16, 257)
+    scale = rng.uniform(0.3, 1.8, tiles)
+    for _ in range(blocks):
+        scale = np.clip(scale * np.exp(rng.normal(0, 0.1, tiles)), 0.2, 1.8)
+        yield [list(0.36 * s / k) for s in scale]
+
+
+def test_warm_started_searches_need_few_passes_and_stay_within_2_percent():
     space = search.SearchSpace(16, 256, 0.003)
-    scale = rng.uniform(0.3, 1.8, 6)
-    passes = {"gallop": 0, "binary": 0}
-    tokens = {"gallop": 0, "exhaustive": 0}
-    hint = None
-    for _ in range(40):
-        scale = np.clip(scale * np.exp(rng.normal(0, 0.1, 6)), 0.2, 1.8)
-        curves = [list(0.36 * s / k) for s in scale]
-        for name in passes:
+    names = ("predict", "gallop", "binary")
+    passes = dict.fromkeys(names, 0)
+    tokens = dict.fromkeys((*names, "exhaustive"), 0)
+    hints = dict.fromkeys(names)
+    for curves in drifting_tiles():
+        for name in names:
             probe = FakeProbe(curves, 16)
-            chosen = search.run_search(name, probe, 6, space, hint if name == "gallop" else None)
+            chosen = search.run_search(name, probe, 6, space, hints[name])
             passes[name] += probe.passes
-            if name == "gallop":
-                hint = chosen
-                tokens["gallop"] += chosen.sum()
+            tokens[name] += chosen.sum()
+            hints[name] = chosen if name != "binary" else None
         tokens["exhaustive"] += search.exhaustive(FakeProbe(curves, 16), 6, space).sum()
-    assert passes["gallop"] <= 3.2 * 40 < passes["binary"]
-    assert tokens["gallop"] <= 1.02 * tokens["exhaustive"]
+    assert passes["predict"] <= 3 * 40 and passes["gallop"] <= 3.2 * 40 < passes["binary"]
+    for name in names:
+        assert tokens[name] <= 1.02 * tokens["exhaustive"], name
+
+
+def test_predict_never_spends_more_than_its_pass_budget_before_rescue():
+    # Curves with a kink the log-log prediction gets wrong still end within 3 passes.
+    k = np.arange(16, 257)
+    curves = [list(np.where(k < 120, 0.5, 0.002) * 1.0), list(0.36 / k), list(9.0 / k**2)]
+    space = search.SearchSpace(16, 256, 0.003, rescue=False)
+    probe = FakeProbe(curves, 16)
+    chosen = search.predict(probe, 3, space, np.array([40, 200, 16]))
+    assert probe.passes <= 3
+    for curve, c in zip(curves, chosen, strict=True):
+        assert curve[c - 16] <= 0.003
 
 
 def test_unknown_strategy_is_refused():
