@@ -97,6 +97,7 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
     result = {
         "blocks": int(full.size),
         "max_tokens": config.max_tokens,
+        "k_grid": [int(k) for k in k_grid],
         "psnr_at_fraction": {},
         "share_meeting": {},
         "savings": {},
@@ -123,6 +124,7 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
             "threshold_mse": t,
             "threshold_psnr": psnr(t),
             "share": row["elastic_share"],
+            "compared_at_share": target,
             "elastic_tokens": row["elastic_tokens"],
             "fixed_k": fixed_k,
             "ratio": (fixed_k / row["elastic_tokens"]) if fixed_k else None,
@@ -155,17 +157,22 @@ def markdown_tables(result: dict) -> str:
             f"| {t:.4f} | {psnr(t):.2f} dB | {row['elastic_share']:.1%} |"
             f" {row['elastic_tokens']:.1f} | {row['elastic_tokens'] / mx:.1%} | {at_max:.1%} |"
         )
+    grid = result["k_grid"]
     lines += [
         "",
-        "| threshold | MSE | elastic share meeting | elastic mean tokens |"
+        f"Fixed k from the grid {grid[0]}, {grid[1]}, ..., {grid[-1]}: the smallest reaching the"
+        " share is rounded up to the grid, so savings err high by at most one grid step.",
+        "",
+        "| threshold | MSE | elastic share meeting | compared at share | elastic mean tokens |"
         " smallest fixed k reaching it | savings |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, s in result["savings"].items():
         ratio = f"{s['ratio']:.2f}x" if s["ratio"] else "n/a"
         lines.append(
             f"| {name} ({s['threshold_psnr']:.2f} dB) | {s['threshold_mse']:.4f} |"
-            f" {s['share']:.1%} | {s['elastic_tokens']:.1f} | {s['fixed_k']} | {ratio} |"
+            f" {s['share']:.1%} | {s['compared_at_share']:.1%} | {s['elastic_tokens']:.1f} |"
+            f" {s['fixed_k']} | {ratio} |"
         )
     return "\n".join(lines) + "\n"
 
