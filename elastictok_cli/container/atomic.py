@@ -28,7 +28,7 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_folder(folder: str) -> None:
     """Persist a rename; not every platform or filesystem can, so failures are ignored."""
     flags = getattr(os, "O_DIRECTORY", None)
     if flags is None:
@@ -105,7 +105,7 @@ class AtomicFile:
         else:
             self._rename_no_clobber()
         self._cleanup.detach()
-        _fsync_dir(self.folder)
+        fsync_folder(self.folder)
 
     def _rename_no_clobber(self) -> None:
         """Rename without overwriting a target that appeared meanwhile (hard link if we can)."""

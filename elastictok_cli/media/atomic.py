@@ -6,6 +6,7 @@ import os
 import secrets
 import shutil
 
+from elastictok_cli.container.atomic import fsync_folder
 from elastictok_cli.errors import OutputError
 
 TEMP_SUFFIX = ".part"
@@ -66,12 +67,20 @@ def _create_unique(folder: str, name: str, create) -> str:
 
 
 def commit_file(temp: str, path: str) -> None:
-    """Move a finished temporary file onto its target in one step."""
+    """Flush a finished temporary file to disk, then move it onto its target in one step."""
     try:
+        if os.path.isfile(temp):
+            # Without the fsync a crash soon after the rename can leave an empty target.
+            fd = os.open(temp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(temp, path)
     except OSError as err:
         discard(temp)
         raise OutputError(f"cannot write {path}: {err.strerror or err}") from err
+    fsync_folder(parent_folder(path))
 
 
 def discard(temp: str) -> None:
