@@ -25,8 +25,10 @@ from elastictok_cli.train.step import OptimConfig, make_optimizer, make_train_st
 
 CANDIDATES = {
     "small-lr1e-3": ("cpu-small", {}, {"learning_rate": 1e-3}, 16),
+    "small-lr2e-3": ("cpu-small", {}, {"learning_rate": 2e-3}, 16),
     "small-lr3e-3": ("cpu-small", {}, {"learning_rate": 3e-3}, 16),
     "small-lr2e-3-b8": ("cpu-small", {}, {"learning_rate": 2e-3}, 8),
+    "base-lr2e-3": ("cpu-base", {}, {"learning_rate": 2e-3}, 16),
     "wide-decoder-lr2e-3": ("cpu-wide-decoder", {}, {"learning_rate": 2e-3}, 16),
     "small-mlp-stems-lr2e-3": (
         "cpu-small",
