@@ -24,9 +24,9 @@ from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.errors import UsageError
 
 SEARCH_HELP = (
-    "How to find each tile's k: predict (default: warm-started, at most 3 batched passes "
-    "plus a rescue), gallop, binary, linear (the paper's ~100 log-spaced candidates) "
-    "or exhaustive."
+    "How to find each tile's k: gallop (default: warm-started, fewest probes), predict "
+    "(at most 3 batched passes plus a rescue), binary, linear (the paper's ~100 "
+    "log-spaced candidates) or exhaustive."
 )
 
 

@@ -1,4 +1,4 @@
-"""The default search: predict each tile's crossing on log-log axes, within a pass budget.
+"""A pass-budgeted search: predict each tile's crossing on log-log axes, at most 3 passes.
 
 Distortion falls roughly as a power of k, so two probes of a tile are enough to predict
 where its curve meets the threshold. The search spends a fixed number of passes:

@@ -29,8 +29,8 @@ from elastictok_cli.codec.predict import predict
 
 __all__ = ["RESCUE_WITHIN", "SEARCHES", "Probe", "SearchSpace", "run_search"]
 
-STRATEGIES = ("predict", "gallop", "binary", "linear", "exhaustive")
-DEFAULT_STRATEGY = "predict"
+STRATEGIES = ("gallop", "predict", "binary", "linear", "exhaustive")
+DEFAULT_STRATEGY = "gallop"
 LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
 
 

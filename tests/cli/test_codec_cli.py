@@ -55,7 +55,7 @@ def test_encode_summary_json(work):
     assert s["frames"] == 10 and s["blocks"] == 3 and s["tiles"] == 6
     assert 0 < s["tokens"] <= s["max_tokens"] == 3 * 6 * 64
     assert s["bytes"] == work["etok"].stat().st_size and s["bpp"] > 0
-    assert s["passes_per_block"] >= 1 and s["search"] == "predict"
+    assert s["passes_per_block"] >= 1 and s["search"] == "gallop"
 
 
 def test_inspect_json_carries_the_documented_fields(work):

@@ -60,8 +60,8 @@ def test_the_same_input_gives_a_byte_identical_file(clip, loaded, tmp_path):
 @pytest.mark.parametrize(
     "search",
     [
-        "predict",
-        pytest.param("gallop", marks=pytest.mark.heavy),
+        "gallop",
+        pytest.param("predict", marks=pytest.mark.heavy),
         pytest.param("binary", marks=pytest.mark.heavy),
         pytest.param("linear", marks=pytest.mark.heavy),
     ],
