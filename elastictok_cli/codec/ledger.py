@@ -115,6 +115,15 @@ def near_miss(ledger: Ledger, tile: int) -> bool:
     return best <= space.rescue_within * space.threshold
 
 
+def warm_start(space: SearchSpace, hint: np.ndarray, rel_tol: float) -> list[set[int]]:
+    """Per tile, its k from the previous block and the k one tolerance step below it."""
+    pairs = []
+    for h in hint:
+        k = space.clip(h)
+        pairs.append({k, space.clip(k - gap(k, rel_tol))})
+    return pairs
+
+
 def gap(k: int, rel_tol: float) -> int:
     """How far below a passing k a failing one may be for the search to stop."""
     return max(1, int(rel_tol * k))

@@ -30,6 +30,7 @@ from elastictok_cli.codec.ledger import (
     gap,
     log_candidates,
     rescue,
+    warm_start,
 )
 
 FIRST_BLOCK_CANDIDATES = 5  # log-spaced k probed when there is no previous block
@@ -52,10 +53,7 @@ def predict(
     if hint is None:
         first = [log_candidates(space, FIRST_BLOCK_CANDIDATES)] * tiles
     else:
-        first = []
-        for t in range(tiles):
-            h = space.clip(hint[t])
-            first.append({h, space.clip(h - gap(h, rel_tol))})
+        first = warm_start(space, hint, rel_tol)
     ledger.ask(first)
     for done in range(1, passes):
         last = done == passes - 1

@@ -24,6 +24,7 @@ from elastictok_cli.codec.ledger import (
     gap,
     log_candidates,
     rescue,
+    warm_start,
 )
 from elastictok_cli.codec.predict import predict
 
@@ -97,11 +98,7 @@ def gallop(
     growth = np.ones(tiles)
     if hint is None:
         hint = np.full(tiles, math.sqrt(space.min_k * space.max_k))
-    first = []
-    for t in range(tiles):
-        h = space.clip(hint[t])
-        first.append({h, space.clip(h - gap(h, rel_tol))})
-    ledger.ask(first)
+    ledger.ask(warm_start(space, hint, rel_tol))
     while True:
         requests = []
         for t in range(tiles):
