@@ -66,8 +66,11 @@ def _create_unique(folder: str, name: str, create) -> str:
     raise OutputError(f"cannot create a temporary file in {folder}")
 
 
-def commit_file(temp: str, path: str) -> None:
-    """Flush a finished temporary file to disk, then move it onto its target in one step."""
+def commit_file(temp: str, path: str, sync_folder: bool = True) -> None:
+    """Flush a finished temporary file to disk, then move it onto its target in one step.
+
+    `sync_folder=False` leaves the folder's fsync to a caller that moves many files.
+    """
     try:
         if os.path.isfile(temp):
             # Without the fsync a crash soon after the rename can leave an empty target.
@@ -80,7 +83,8 @@ def commit_file(temp: str, path: str) -> None:
     except OSError as err:
         discard(temp)
         raise OutputError(f"cannot write {path}: {err.strerror or err}") from err
-    fsync_folder(parent_folder(path))
+    if sync_folder:
+        fsync_folder(parent_folder(path))
 
 
 def discard(temp: str) -> None:

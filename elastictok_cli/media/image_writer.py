@@ -9,6 +9,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from elastictok_cli.container.atomic import fsync_folder
 from elastictok_cli.errors import OutputError, UsageError
 from elastictok_cli.media.atomic import (
     check_target,
@@ -104,12 +105,14 @@ class PngFolderWriter(FrameWriter):
             return
         new_names = sorted(os.listdir(self._temp))
         for name in new_names:
-            commit_file(os.path.join(self._temp, name), os.path.join(self.path, name))
+            target = os.path.join(self.path, name)
+            commit_file(os.path.join(self._temp, name), target, sync_folder=False)
         kept = set(new_names)
         for stale in glob.glob(os.path.join(glob.escape(self.path), FRAME_GLOB)):
             if os.path.basename(stale) not in kept:
                 os.unlink(stale)
         os.rmdir(self._temp)
+        fsync_folder(self.path)  # once for every frame moved in
 
     def _discard(self) -> None:
         """Delete the temporary folder and every frame in it."""
