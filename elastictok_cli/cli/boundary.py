@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import sys
+import threading
 import traceback
 
 import typer
@@ -16,6 +19,8 @@ EXIT_INCOMPATIBLE = 4
 EXIT_IO = 5
 EXIT_INTERRUPTED = 130
 
+REDELIVERY_DELAY_S = 0.01
+
 
 def fail(message: str) -> None:
     """Print the one-line error users see."""
@@ -23,11 +28,46 @@ def fail(message: str) -> None:
     print(f"elastictok: error: {first_line}", file=sys.stderr)
 
 
+def _redeliver_swallowed_interrupts(unraisable) -> None:
+    """Raise a Ctrl-C again when a destructor or GC callback swallowed it.
+
+    Python cannot propagate an exception out of `__del__` or a GC callback (JAX registers
+    one), so a Ctrl-C landing there is printed as "Exception ignored" and lost: the encode
+    would run on and commit its file. Re-raising it in the main thread keeps Ctrl-C reliable.
+    """
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        # Raised from here it would be swallowed again, so deliver it a moment later; if
+        # it lands in another such spot, this hook runs again and retries.
+        threading.Timer(REDELIVERY_DELAY_S, _thread.interrupt_main).start()
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+@contextlib.contextmanager
+def interrupts_never_lost():
+    """Install the unraisable hook that re-delivers a swallowed Ctrl-C, then restore it."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = _redeliver_swallowed_interrupts
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def run(app: typer.Typer, debug: bool = False) -> int:
     """Run the Typer app and turn every failure into an exit code."""
+    with interrupts_never_lost():
+        return _run(app, debug)
+
+
+def _run(app: typer.Typer, debug: bool) -> int:
+    """Run the app; the exception-to-exit-code mapping of `run`."""
     try:
         # Outside standalone mode Typer returns the code of a `typer.Exit` instead of raising.
         result = app(standalone_mode=False)
+        if result == EXIT_INTERRUPTED:
+            # Typer turns Ctrl-C into this code silently; users still get the one line.
+            fail("interrupted")
         return result if isinstance(result, int) else EXIT_OK
     except typer.Exit as done:
         return done.exit_code

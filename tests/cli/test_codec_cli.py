@@ -247,6 +247,7 @@ def test_ctrl_c_exits_130_and_leaves_nothing(work, tmp_path):
         out,
     )
     assert code == 130 and "Traceback" not in err, err
+    assert "elastictok: error: interrupted" in err
     assert list(out.iterdir()) == []
     code, err = interrupt_when_writing(
         ["decode", work["etok"], "-o", f"{out}/frames/", "--model", work["model"]], out
