@@ -1,0 +1,30 @@
+"""elastictok's XLA CPU defaults never override what the user put in XLA_FLAGS."""
+
+import os
+import subprocess
+import sys
+
+from elastictok_cli import xla_defaults
+
+FLAG = "--xla_cpu_experimental_ynn_fusion_type"
+
+
+def test_defaults_are_added_to_empty_flags():
+    assert xla_defaults.merged_flags("") == f"{FLAG}="
+
+
+def test_users_other_flags_are_kept():
+    merged = xla_defaults.merged_flags("--xla_force_host_platform_device_count=2")
+    assert merged.split() == ["--xla_force_host_platform_device_count=2", f"{FLAG}="]
+
+
+def test_users_own_value_wins():
+    assert xla_defaults.merged_flags(f"{FLAG}=dot") == f"{FLAG}=dot"
+
+
+def test_importing_the_package_applies_them_before_jax_starts():
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    code = "import elastictok_cli, os, jax; jax.numpy.ones(1); print(os.environ['XLA_FLAGS'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{FLAG}="
