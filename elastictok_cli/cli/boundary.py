@@ -38,7 +38,9 @@ def _redeliver_swallowed_interrupts(unraisable) -> None:
     if issubclass(unraisable.exc_type, KeyboardInterrupt):
         # Raised from here it would be swallowed again, so deliver it a moment later; if
         # it lands in another such spot, this hook runs again and retries.
-        threading.Timer(REDELIVERY_DELAY_S, _thread.interrupt_main).start()
+        timer = threading.Timer(REDELIVERY_DELAY_S, _thread.interrupt_main)
+        timer.daemon = True  # never keeps a finishing process alive
+        timer.start()
         return
     sys.__unraisablehook__(unraisable)
 
