@@ -3,6 +3,7 @@
 import time
 
 import typer
+from support.signals import keyboard_interrupts
 
 from elastictok_cli.cli import boundary
 
@@ -26,7 +27,8 @@ def test_ctrl_c_swallowed_by_a_destructor_still_interrupts(capsys, monkeypatch):
             time.sleep(0.001)
         finished.append(True)
 
-    assert boundary.run(app) == boundary.EXIT_INTERRUPTED
+    with keyboard_interrupts():
+        assert boundary.run(app) == boundary.EXIT_INTERRUPTED
     assert finished == []
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Exception ignored" not in err

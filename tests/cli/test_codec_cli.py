@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from support.clips import moving_clip, read_frames, write_with_pyav
 from support.models import make_model_folder
+from support.signals import CLI_WITH_SIGINT
 
 
 def run(*args, stdin=None, env=None):
@@ -215,7 +216,7 @@ def test_usage_errors_exit_2(work, tmp_path):
 def interrupt_when_writing(args, folder):
     """Start the CLI, send SIGINT once its temporary output exists, return the result."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "elastictok_cli", *map(str, args)],
+        [sys.executable, "-c", CLI_WITH_SIGINT, *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from etok_samples import make_header, random_records, read_all, write_file
+from support.signals import RESTORE_SIGINT
 
 from elastictok_cli.container import BlockRecord, ContainerWriter
 from elastictok_cli.container import atomic as atomic_module
@@ -160,7 +161,9 @@ def test_ctrl_c_in_another_process_leaves_nothing(existing):
                 time.sleep(0.01)
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", RESTORE_SIGINT + script], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "writing"
     time.sleep(0.05)
     child.send_signal(signal.SIGINT)
