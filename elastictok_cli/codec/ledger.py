@@ -116,11 +116,15 @@ def near_miss(ledger: Ledger, tile: int) -> bool:
 
 
 def warm_start(space: SearchSpace, hint: np.ndarray, rel_tol: float) -> list[set[int]]:
-    """Per tile, its k from the previous block and the k one tolerance step below it."""
+    """Per tile, its k from the previous block and the k one tolerance step below it.
+
+    A tile that ended on the largest k gets that k alone: it usually meets the target
+    at no k, and then one probe settles it; if it passes, the search goes down anyway.
+    """
     pairs = []
     for h in hint:
         k = space.clip(h)
-        pairs.append({k, space.clip(k - gap(k, rel_tol))})
+        pairs.append({k} if k == space.max_k else {k, space.clip(k - gap(k, rel_tol))})
     return pairs
 
 

@@ -114,6 +114,16 @@ def test_a_steady_tile_settles_in_one_pass(name):
     assert chosen[0] == 100 and probe.passes == 1 and probe.probes == 2
 
 
+@pytest.mark.parametrize("name", ["predict", "gallop"])
+def test_a_tile_no_k_satisfies_settles_with_one_probe(name):
+    # Hinted at the largest k, which fails: nothing else is worth probing.
+    curve = [0.5] * 256
+    space = search.SearchSpace(1, 256, 0.1, rescue=False)
+    probe = FakeProbe([curve], 1)
+    chosen = search.run_search(name, probe, 1, space, hint=np.array([256]))
+    assert chosen[0] == 256 and probe.probes == 1
+
+
 def drifting_tiles(blocks=40, tiles=6, seed=0):
     """Per block, curves d(k) ~ 1/k of tiles whose difficulty drifts, as on real video."""
     rng = np.random.default_rng(seed)
