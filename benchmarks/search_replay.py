@@ -1,0 +1,135 @@
+"""Search strategies replayed on recorded distortion curves: seconds instead of minutes.
+
+    python benchmarks/search_replay.py record CLIP [CLIP...] --model models/NAME --out C.npz
+    python benchmarks/search_replay.py replay C.npz --mse 0.01,0.03,0.05
+
+`record` encodes each clip with exhaustive search and saves every tile's distortion at
+every k, block by block (blocks x tiles x k). `replay` runs the strategies against those
+curves with a fake probe and reports probes per tile, passes per block, tokens against
+exhaustive search and misses, with and without the first block (which has no warm
+start and weighs heavily on short clips). The curves were measured on the caches that
+exhaustive search committed; another strategy commits nearly the same k, so its real
+curves differ a little: confirm a finding with `search_speed.py`, which runs the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from search_speed import _recording, load_frames
+
+from elastictok_cli.codec import model_registry, search
+from elastictok_cli.codec.engine import TileEngine
+from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
+from elastictok_cli.media import iter_blocks
+
+
+def record_curves(loaded, frames, threshold: float) -> np.ndarray:
+    """(blocks, tiles, k) distortion of every k, committing exhaustive search's choices."""
+    config = loaded.config
+    grid = grid_for(config, frames[0].shape[1], frames[0].shape[0])
+    engine = TileEngine(loaded.model, grid.tile_count)
+    space = search.SearchSpace(config.min_tokens, config.max_tokens, threshold)
+    curves = []
+    for block, real in iter_blocks(iter(frames), config.frames_per_block):
+        patches = block_patches(block, grid, config)
+        engine.begin_block(patches, real_weights(grid, config, real), threshold)
+        answers = []
+        chosen = search.exhaustive(_recording(engine.probe, answers), engine.tiles, space)
+        curves.append(np.stack(answers[0][1]))
+        engine.finish_block(chosen)
+    return np.stack(curves)
+
+
+def replay(name: str, curves: np.ndarray, min_k: int, threshold: float) -> dict:
+    """Run one strategy over recorded curves; counts per block, first block kept apart."""
+    space = search.SearchSpace(min_k, min_k + curves.shape[2] - 1, threshold)
+    rows, hint = [], None
+    for block in curves:
+        calls = []
+        probe = _fake_probe(block, min_k, calls)
+        chosen = search.run_search(name, probe, len(block), space, hint)
+        meets = block <= threshold
+        smallest = np.where(meets.any(1), meets.argmax(1) + min_k, space.max_k)
+        got = block[np.arange(len(block)), chosen - min_k]
+        rows.append(
+            {
+                "probes": sum(calls),
+                "passes": len(calls),
+                "tokens": int(chosen.sum()),
+                "exhaustive": int(smallest.sum()),
+                "misses": int((meets.any(1) & (got > threshold)).sum()),
+            }
+        )
+        hint = chosen
+    return {"tiles": curves.shape[1], "blocks": rows}
+
+
+def _fake_probe(block: np.ndarray, min_k: int, calls: list):
+    """A probe answering from one block's curves, logging the probes of each pass."""
+
+    def probe(requests):
+        calls.append(sum(len(ks) for ks in requests))
+        return [block[t][np.asarray(ks, dtype=int) - min_k] for t, ks in enumerate(requests)]
+
+    return probe
+
+
+def summary(result: dict, skip_first: bool) -> str:
+    """One Markdown row's cells: probes/tile, passes/block, tokens vs exhaustive, misses."""
+    rows = result["blocks"][1:] if skip_first else result["blocks"]
+    total = {key: sum(r[key] for r in rows) for key in rows[0]}
+    probes = total["probes"] / (len(rows) * result["tiles"])
+    excess = 100 * (total["tokens"] / total["exhaustive"] - 1)
+    return f"{probes:.2f} | {total['passes'] / len(rows):.2f} | {excess:+.2f}% | {total['misses']}"
+
+
+def main() -> None:
+    """Record curves from clips, or replay strategies on recorded curves."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    rec = commands.add_parser("record", help="measure every k of every tile-block")
+    rec.add_argument("clips", nargs="+")
+    rec.add_argument("--model", required=True)
+    rec.add_argument("--frames", type=int, default=16)
+    rec.add_argument("--size", default="192x128", help="centre crop WxH")
+    rec.add_argument("--mse", type=float, default=0.03, help="the target exhaustive commits")
+    rec.add_argument("--out", type=Path, required=True)
+    rep = commands.add_parser("replay", help="run strategies on recorded curves")
+    rep.add_argument("curves", type=Path)
+    rep.add_argument("--mse", default="0.01,0.03,0.05")
+    rep.add_argument("--strategies", default="gallop,predict,binary")
+    args = parser.parse_args()
+    if args.command == "record":
+        loaded = model_registry.load(args.model)
+        width, height = (int(v) for v in args.size.split("x"))
+        saved = {"min_k": np.array(loaded.config.min_tokens)}
+        for clip in args.clips:
+            start = time.perf_counter()
+            frames = load_frames(clip, args.frames, width, height)
+            saved[Path(clip).stem] = record_curves(loaded, frames, args.mse)
+            print(f"{clip}: {saved[Path(clip).stem].shape} in {time.perf_counter() - start:.0f} s")
+        np.savez_compressed(args.out, **saved)
+        return
+    data = np.load(args.curves)
+    min_k = int(data["min_k"])
+    print(
+        "| clip | MSE | strategy | probes/tile | passes/block | tokens vs exhaustive | misses "
+        "| after block 0: probes/tile | passes/block | tokens | misses |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for clip in (name for name in data.files if name != "min_k"):
+        for threshold in (float(v) for v in args.mse.split(",")):
+            for name in args.strategies.split(","):
+                result = replay(name, data[clip], min_k, threshold)
+                print(
+                    f"| {clip} | {threshold:g} | {name} | {summary(result, False)} "
+                    f"| {summary(result, True)} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
