@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from elastictok_cli.cli import boundary, pending
+from elastictok_cli.cli import boundary, compile_cache, pending
 
 COMMANDS = ("encode", "decode", "inspect", "tokens", "bench", "train", "export", "models")
 
@@ -49,4 +49,5 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    compile_cache.enable()
     sys.exit(boundary.run(app, debug=debug))
