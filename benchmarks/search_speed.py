@@ -5,7 +5,9 @@
 
 For every block, each strategy runs on the engine state its own choices produced, and
 exhaustive search runs on that same state, so "tokens vs exhaustive" and "misses" are
-exact per block. A fixed-k encode of the same frames gives the time baseline. Peak memory
+exact per block. A fixed-k encode of the same frames gives the time baseline; times are
+medians of --rounds runs of every strategy and the baseline in turn, apart from the
+checked run, so load that drifts during the benchmark hits them alike. Peak memory
 of a full `elastictok encode` is measured for the clip and the clip repeated 10 times.
 Frames are centre-cropped to --size so a run takes minutes on a laptop CPU.
 """
@@ -206,6 +208,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="predict,gallop,binary,linear")
     parser.add_argument("--memory-frames", type=int, default=16)
     parser.add_argument("--no-rescue", action="store_true", help="also run without rescue")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
@@ -218,17 +221,28 @@ def main() -> None:
     loaded = model_registry.load(str(model_path))
     results = []
     for clip, frames in clips.items():
+        runs = {}  # label -> keyword arguments of run_strategy
         for name in args.strategies.split(","):
             for rescue in (True, False) if args.no_rescue else (True,):
-                run_strategy(loaded, frames, name, args.mse, rescue=rescue, reference=False)
-                row = run_strategy(loaded, frames, name, args.mse, rescue=rescue)
                 label = name if rescue else f"{name} --no-rescue"
-                results.append({"clip": Path(clip).name, "strategy": label, **row})
-                print(json.dumps(results[-1]), file=sys.stderr)
-        fixed_k = loaded.config.max_tokens
-        run_strategy(loaded, frames, "fixed", args.mse, fixed_k=fixed_k, reference=False)
-        row = run_strategy(loaded, frames, "fixed", args.mse, fixed_k=fixed_k)
-        results.append({"clip": Path(clip).name, "strategy": "fixed-k", **row})
+                runs[label] = {"name": name, "rescue": rescue}
+        runs["fixed-k"] = {"name": "fixed", "fixed_k": loaded.config.max_tokens}
+        rows = {}
+        for label, how in runs.items():
+            run_strategy(loaded, frames, threshold=args.mse, reference=False, **how)
+            rows[label] = run_strategy(loaded, frames, threshold=args.mse, **how)
+        # Timed apart from the checked runs, in interleaved rounds: this machine's load
+        # drifts, and a ratio of medians measured side by side is what holds.
+        seconds = {label: [] for label in runs}
+        for _ in range(args.rounds):
+            for label, how in runs.items():
+                timed = run_strategy(loaded, frames, threshold=args.mse, reference=False, **how)
+                seconds[label].append(timed["seconds"])
+        for label, row in rows.items():
+            row["seconds"] = float(np.median(seconds[label]))
+            row["seconds_rounds"] = seconds[label]
+            results.append({"clip": Path(clip).name, "strategy": label, **row})
+            print(json.dumps(results[-1]), file=sys.stderr)
     first = next(iter(clips.values()))[: args.memory_frames]
     memory = {
         "frames": len(first),
