@@ -1,7 +1,7 @@
 """Compiled model passes kept on disk between runs, so a repeated command skips compiling.
 
 XLA compiles every batch shape of the model's passes afresh in each process (about
-2.5 s each on a laptop CPU), which dominates a short encode. JAX's persistent
+2.5 s each on a 2-core CPU), a large share of a short encode. JAX's persistent
 compilation cache keeps them in `$ELASTICTOK_CACHE_DIR`, else
 `$XDG_CACHE_HOME/elastictok/xla`, else `~/.cache/elastictok/xla`; set
 ELASTICTOK_CACHE_DIR=off to turn it off. Only the command line turns it on: the library

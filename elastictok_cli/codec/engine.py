@@ -29,7 +29,7 @@ def batch_size(pairs: int, limit: int) -> int:
     """The compiled batch size for `pairs` pairs: the next of 1, 2, 3, 4, 6, 8, 12, 16, ...
 
     A pass costs what its padded batch costs, so powers of two alone waste up to half of
-    it (6 tiles pad to 8, 12 probes to 16); the 3 x 2^n sizes halve that waste for a few
+    it (6 tiles pad to 8, 12 probes to 16); the 3 x 2^n sizes keep it under a third for a few
     more compilations. Never more than `limit`, the chunk a pass is split into.
     """
     power = 1 << max(0, pairs - 1).bit_length()
