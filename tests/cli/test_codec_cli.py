@@ -11,19 +11,10 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from support.cli import run_cli as run
 from support.clips import moving_clip, read_frames, write_with_pyav
 from support.models import make_model_folder
 from support.signals import CLI_WITH_SIGINT
-
-
-def run(*args, stdin=None, env=None):
-    """The CLI in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "elastictok_cli", *map(str, args)],
-        capture_output=True,
-        input=stdin,
-        env=env,
-    )
 
 
 def assert_error(result, code):

@@ -1,10 +1,9 @@
 """The on-disk compilation cache: where it goes, how to turn it off, and that it changes no byte."""
 
 import os
-import subprocess
-import sys
 from fractions import Fraction
 
+from support.cli import run_cli
 from support.clips import moving_clip, write_with_pyav
 from support.models import make_model_folder
 
@@ -43,9 +42,7 @@ def test_a_warm_cache_gives_the_same_bytes_as_a_cold_one(tmp_path):
     outputs = []
     for name in ("cold", "warm"):
         out = tmp_path / f"{name}.etok"
-        args = ["encode", clip, "-o", out, "--model", model, "--mse", 0.6]
-        command = [sys.executable, "-m", "elastictok_cli", *map(str, args)]
-        result = subprocess.run(command, capture_output=True, env=env)
+        result = run_cli("encode", clip, "-o", out, "--model", model, "--mse", 0.6, env=env)
         assert result.returncode == 0, result.stderr.decode()
         outputs.append(out.read_bytes())
         if name == "cold":
