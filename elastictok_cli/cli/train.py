@@ -31,6 +31,7 @@ OVERRIDES = {
     "eval_sequences": "eval_sequences",
     "seed": "seed",
     "init_from": "init_from",
+    "grow_layers": "grow_layers",
 }
 
 
@@ -139,6 +140,13 @@ def command(
     init_from: Annotated[
         str | None, typer.Option(help="Start from an exported model folder (models/NAME).")
     ] = None,
+    grow_layers: Annotated[
+        str | None,
+        typer.Option(
+            help="ENC,DEC: deepen the --init-from model to these layer counts; the new "
+            "layers start as identities, so training resumes from the same outputs."
+        ),
+    ] = None,
     export: Annotated[
         Path | None, typer.Option(help="Export the final model to this folder.")
     ] = None,
@@ -156,6 +164,8 @@ def command(
     elastictok train --workdir runs/small   (resumes: settings and data come from the workdir)
 
     elastictok train clips/ --workdir runs/tuned --init-from models/small --lr 3e-4
+
+    elastictok train clips/ -w runs/deeper --init-from models/small --grow-layers 6,6
 
     elastictok train clips/ -w runs/big --coordinator host0:1234 --num-processes 2 --process-id 0
 

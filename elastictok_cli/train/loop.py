@@ -17,6 +17,7 @@ from flax import nnx
 from elastictok_cli.errors import BadInputError
 from elastictok_cli.model.config import ModelConfig, get_preset
 from elastictok_cli.model.elastictok import ElasticTok, count_params
+from elastictok_cli.model.growth import grow_depth, parse_layers
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train import sharding
 from elastictok_cli.train.checkpoints import Checkpoints
@@ -66,8 +67,10 @@ def run_model_config(workdir: Path, config: TrainConfig) -> tuple[ModelConfig, E
     if saved.exists():
         return ModelConfig.from_dict(json.loads(saved.read_text())), None
     if config.init_from:
-        model, model_config, _ = load_model(Path(config.init_from))
-        return model_config, model
+        model, _, _ = load_model(Path(config.init_from))
+        if config.grow_layers:
+            model = grow_depth(model, *parse_layers(config.grow_layers), seed=config.seed)
+        return model.config, model
     return get_preset(config.preset), None
 
 

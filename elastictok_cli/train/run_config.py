@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from elastictok_cli.errors import BadInputError, UsageError
+from elastictok_cli.model.growth import parse_layers
 from elastictok_cli.train.step import OptimConfig
 
 RUN_FILE = "run.json"
@@ -36,6 +37,7 @@ class TrainConfig:
     eval_candidates: int = 32  # k values probed per block by the eval search
     seed: int = 0
     init_from: str | None = None  # an exported model folder to start from
+    grow_layers: str | None = None  # "ENC,DEC": deepen the init_from model to these counts
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
 
     def __post_init__(self):
@@ -50,6 +52,13 @@ class TrainConfig:
             raise UsageError("max-scale must be at least 1")
         if not 0.0 <= self.holdout_fraction < 0.5:
             raise UsageError("holdout-fraction must lie in [0, 0.5)")
+        if self.grow_layers is not None:
+            if self.init_from is None:
+                raise UsageError("grow-layers needs --init-from (a trained model to deepen)")
+            try:
+                parse_layers(self.grow_layers)
+            except ValueError as err:
+                raise UsageError(f"grow-layers: {err}") from None
 
     def to_dict(self) -> dict:
         """Plain JSON types."""

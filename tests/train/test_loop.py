@@ -84,3 +84,21 @@ def test_init_from_an_exported_model(straight_run, media_dir, tmp_path):
     # Starting from trained weights, the first loss is near the end of the base run's.
     assert result.step == 1
     assert first_loss < losses(straight_run[0])[1] + 0.05
+
+
+def test_init_from_with_grown_layers_starts_from_the_same_outputs(
+    straight_run, media_dir, tmp_path
+):
+    export_run(straight_run[0], tmp_path / "base")
+    settings = {**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")}
+    plain = train(tmp_path / "plain", build_config(settings), [str(media_dir)])
+    grown_config = build_config({**settings, "grow_layers": "3,4"})
+    grown = train(tmp_path / "grown", grown_config, [str(media_dir)])
+    assert plain.step == grown.step == 1
+    # Identity layers: the first step sees the base model's outputs, so the same loss.
+    assert losses(tmp_path / "grown")[1] == pytest.approx(losses(tmp_path / "plain")[1], rel=1e-5)
+    saved = json.loads((tmp_path / "grown" / "model.json").read_text())
+    assert (saved["encoder_layers"], saved["decoder_layers"]) == (3, 4)
+    # The run resumes as the grown model, from its own saved config.
+    resumed = train(tmp_path / "grown", grown_config, [str(media_dir)])
+    assert resumed.resumed_from == 1

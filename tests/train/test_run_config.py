@@ -37,3 +37,7 @@ def test_impossible_settings_are_usage_errors():
         build_config({"image_ratio": 1.5})
     with pytest.raises(UsageError):
         build_config({"batch_size": 0})
+    with pytest.raises(UsageError, match="needs --init-from"):
+        build_config({"grow_layers": "6,6"})
+    with pytest.raises(UsageError, match="ENCODER,DECODER"):
+        build_config({"grow_layers": "6", "init_from": "models/x"})

@@ -1,0 +1,63 @@
+"""Deepening a model keeps its outputs, and training can use the new layers at once."""
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from elastictok_cli.model.growth import grow_depth, parse_layers
+
+
+def test_grown_model_computes_the_same_reconstructions(model, config, patches, keep):
+    grown = grow_depth(model, config.encoder_layers + 2, config.decoder_layers + 1)
+    assert len(grown.encoder.layers) == config.encoder_layers + 2
+    assert len(grown.decoder.layers) == config.decoder_layers + 1
+    assert grown.config.encoder_layers == config.encoder_layers + 2
+    before, after = model(patches, keep), grown(patches, keep)
+    np.testing.assert_array_equal(np.asarray(after["recon"]), np.asarray(before["recon"]))
+    np.testing.assert_array_equal(np.asarray(after["codes"]), np.asarray(before["codes"]))
+
+
+def test_the_original_model_is_left_untouched(model, config, patches, keep):
+    before = np.asarray(model(patches, keep)["recon"])
+    grown = grow_depth(model, config.encoder_layers + 1, config.decoder_layers + 1)
+    # Changing the copy must not reach the original's arrays.
+    grown.decoder.layers[0].mlp.down.kernel[...] = 0.0
+    np.testing.assert_array_equal(np.asarray(model(patches, keep)["recon"]), before)
+
+
+def test_new_layers_get_gradients(model, config, patches, keep):
+    grown = grow_depth(model, config.encoder_layers, config.decoder_layers + 1)
+    new = config.decoder_layers
+
+    def loss(m):
+        recon = m(patches, keep)["recon"]
+        return jnp.mean((recon - patches) ** 2)
+
+    grads = nnx.grad(loss)(grown)
+    out_grad = grads.decoder.layers[new].attn.out.kernel[...]
+    down_grad = grads.decoder.layers[new].mlp.down.kernel[...]
+    assert float(jnp.abs(out_grad).max()) > 0 and float(jnp.abs(down_grad).max()) > 0
+    # One optimiser step later the new layer changes the output.
+    optimizer = nnx.Optimizer(grown, optax.adam(1e-2), wrt=nnx.Param)
+    optimizer.update(grown, grads)
+    assert not np.array_equal(
+        np.asarray(grown(patches, keep)["recon"]), np.asarray(model(patches, keep)["recon"])
+    )
+
+
+def test_shrinking_is_refused(model, config):
+    with pytest.raises(ValueError, match="cannot shrink"):
+        grow_depth(model, config.encoder_layers - 1, config.decoder_layers)
+
+
+@pytest.mark.parametrize("text", ["6", "6,6,6", "a,b", "0,4", "-1,4", ""])
+def test_layer_counts_must_be_two_positive_integers(text):
+    with pytest.raises(ValueError, match="ENCODER,DECODER"):
+        parse_layers(text)
+
+
+def test_layer_counts_parse():
+    assert parse_layers("6,8") == (6, 8)
+    assert parse_layers(" 2, 3") == (2, 3)
