@@ -20,16 +20,30 @@ def command(
     name: Annotated[
         str | None, typer.Option(help="Model name recorded in its config (default: folder).")
     ] = None,
+    notes: Annotated[
+        Path | None,
+        typer.Option(help="Markdown file whose text goes into the card, before its Files list."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace a model already in the folder.")
+    ] = False,
 ) -> None:
     """Export a training run into the shipped-model format (weights, config, card, SHA-256).
 
     elastictok export runs/small -o models/small
 
     elastictok export runs/small -o models/small-20k --step 20000
+
+    elastictok export runs/next -o models/small --notes card-notes.md --force
     """
+    from elastictok_cli.errors import BadInputError
     from elastictok_cli.train.export import export_run
 
-    result = export_run(workdir, output, step=step, name=name)
+    try:
+        text = notes.read_text() if notes else ""
+    except OSError as err:
+        raise BadInputError(f"{notes}: cannot read the notes ({err.strerror})") from err
+    result = export_run(workdir, output, step=step, name=name, notes=text, force=force)
     console = Console()
     console.print(f"exported step {result.step} of {workdir} to {result.folder}")
     console.print(f"weights sha256 {result.sha256}")

@@ -182,7 +182,7 @@ def command(
     import jax
 
     from elastictok_cli.model.config import PRESETS
-    from elastictok_cli.train.export import export_run
+    from elastictok_cli.train.export import export_run, refuse_existing_model
     from elastictok_cli.train.loop import train
     from elastictok_cli.train.run_config import load_data_specs, resolve_config
 
@@ -193,6 +193,9 @@ def command(
     if schedule is not None and schedule not in ("cosine", "constant"):
         raise UsageError("--schedule must be cosine or constant")
     config, resuming = resolve_config(workdir, overrides)
+    if export is not None:
+        # Refuse now, not after hours of training.
+        refuse_existing_model(export)
     specs = list(data or []) or load_data_specs(workdir)
     if not specs:
         raise UsageError("give DATA (folders or globs of videos and images) to start a run")

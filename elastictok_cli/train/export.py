@@ -9,10 +9,10 @@ from pathlib import Path
 import jax
 from flax import nnx
 
-from elastictok_cli.errors import BadInputError
+from elastictok_cli.errors import BadInputError, OutputError
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok, count_params
-from elastictok_cli.model.weights import save_model
+from elastictok_cli.model.weights import CONFIG_FILE, WEIGHTS_FILE, save_model
 from elastictok_cli.train.checkpoints import CHECKPOINT_DIR, Checkpoints
 from elastictok_cli.train.evaluate import format_table
 from elastictok_cli.train.loop import MODEL_FILE
@@ -65,8 +65,10 @@ def restore_params(workdir: Path, step: int | None = None):
     return graphdef, params, model_config, step
 
 
-def model_card(name: str, config: ModelConfig, workdir: Path, step: int, params: int) -> tuple:
-    """(Markdown card, step of the eval it reports) for an exported run."""
+def model_card(
+    name: str, config: ModelConfig, workdir: Path, step: int, params: int, notes: str = ""
+) -> tuple:
+    """(Markdown card, step of the eval it reports) for an exported run; `notes` go before Files."""
     run = load_config(workdir)
     records = read_records(Path(workdir) / METRICS_FILE)
     evals = [r for r in records if r["kind"] == "eval" and r["step"] <= step]
@@ -113,6 +115,8 @@ def model_card(name: str, config: ModelConfig, workdir: Path, step: int, params:
         ]
     else:
         lines += ["No evaluation was recorded for this checkpoint.", ""]
+    if notes.strip():
+        lines += [notes.strip(), ""]
     lines += [
         "## Files",
         "",
@@ -123,16 +127,32 @@ def model_card(name: str, config: ModelConfig, workdir: Path, step: int, params:
     return "\n".join(lines), eval_step
 
 
+def refuse_existing_model(out: Path) -> None:
+    """OutputError when `out` already holds a model (it may be the shipped one)."""
+    if any((Path(out) / name).exists() for name in (CONFIG_FILE, WEIGHTS_FILE)):
+        raise OutputError(f"{out} already holds a model; use export --force to replace it")
+
+
 def export_run(
-    workdir: Path, out: Path, step: int | None = None, name: str | None = None
+    workdir: Path,
+    out: Path,
+    step: int | None = None,
+    name: str | None = None,
+    notes: str = "",
+    force: bool = False,
 ) -> ExportResult:
-    """Write the checkpoint at `step` (newest by default) of a run as `out/`."""
+    """Write the checkpoint at `step` (newest by default) of a run as `out/`.
+
+    An existing model in `out` is only replaced with `force`: it may be the shipped one.
+    """
     out = Path(out)
+    if not force:
+        refuse_existing_model(out)
     graphdef, params, model_config, step = restore_params(workdir, step)
     model_config = dataclasses.replace(model_config, name=name or out.name)
     model = nnx.merge(graphdef, params)
     card, eval_step = model_card(
-        model_config.name, model_config, workdir, step, count_params(model)
+        model_config.name, model_config, workdir, step, count_params(model), notes
     )
     sha = save_model(params, model_config, out, card)
     return ExportResult(out, step, sha, eval_step)

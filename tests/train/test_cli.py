@@ -36,6 +36,14 @@ def test_bad_invocations_map_to_exit_codes(tmp_path):
     assert "Traceback" not in nothing.stderr
     not_a_run = run_cli("export", tmp_path / "empty", "-o", tmp_path / "m")
     assert not_a_run.returncode == 3
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped" / "config.json").write_text("{}")
+    taken = run_cli(
+        "train", tmp_path, "-w", tmp_path / "d", "-c", "test", "--export", tmp_path / "shipped"
+    )
+    # Refused before any training, so no run folder appears.
+    assert taken.returncode == 5 and "already holds a model" in taken.stderr
+    assert not (tmp_path / "d").exists()
 
 
 def losses(workdir):

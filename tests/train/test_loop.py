@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from elastictok_cli.errors import OutputError
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.export import export_run
 from elastictok_cli.train.loop import train
@@ -102,3 +103,15 @@ def test_init_from_with_grown_layers_starts_from_the_same_outputs(
     # The run resumes as the grown model, from its own saved config.
     resumed = train(tmp_path / "grown", grown_config, [str(media_dir)])
     assert resumed.resumed_from == 1
+
+
+def test_export_refuses_to_replace_a_model_unless_forced(straight_run, tmp_path):
+    workdir, _ = straight_run
+    first = export_run(workdir, tmp_path / "m", step=4)
+    with pytest.raises(OutputError, match="already holds a model"):
+        export_run(workdir, tmp_path / "m")
+    assert load_model(tmp_path / "m")[2] == first.sha256  # untouched
+    second = export_run(workdir, tmp_path / "m", notes="## Notes\n\nHand-written.", force=True)
+    assert second.step == 6 and load_model(tmp_path / "m")[2] == second.sha256
+    card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
+    assert "## Notes\n\nHand-written.\n\n## Files" in card
