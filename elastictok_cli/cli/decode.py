@@ -49,8 +49,8 @@ def command(
 
       elastictok decode clip.etok -o clip.mkv --force
     """
+    from elastictok_cli.atomic import check_target
     from elastictok_cli.container import ContainerReader
-    from elastictok_cli.media.atomic import check_target
     from elastictok_cli.media.output import is_folder_target
 
     with ContainerReader(input) as reader:

@@ -31,8 +31,8 @@ def command(
     """
     import numpy as np
 
+    from elastictok_cli.atomic import check_target, commit_file, discard, temp_file_beside
     from elastictok_cli.container import ContainerReader
-    from elastictok_cli.media.atomic import check_target, commit_file, discard, temp_file_beside
 
     output = output or os.path.splitext(input)[0] + ".npz"
     with ContainerReader(input) as reader:

@@ -9,16 +9,16 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from elastictok_cli.container.atomic import fsync_folder
-from elastictok_cli.errors import OutputError, UsageError
-from elastictok_cli.media.atomic import (
+from elastictok_cli.atomic import (
     check_target,
     commit_file,
     discard,
+    fsync_folder,
     parent_folder,
     temp_file_beside,
     temp_folder_in,
 )
+from elastictok_cli.errors import OutputError, UsageError
 from elastictok_cli.media.frame_writer import FrameWriter
 
 # Numbered from 1 like FFmpeg's image2 muxer, so `ffmpeg -i frame_%06d.png` reads them back.

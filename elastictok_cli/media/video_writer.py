@@ -7,7 +7,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from elastictok_cli.media.atomic import check_target, commit_file, discard, temp_file_beside
+from elastictok_cli.atomic import check_target, commit_file, discard, temp_file_beside
 from elastictok_cli.media.encoders import ContainerSpec, EncoderSpec
 from elastictok_cli.media.frame_writer import FrameWriter
 

@@ -1,4 +1,8 @@
-"""Outputs that appear whole or not at all: temporary files beside the target, then rename."""
+"""Outputs that appear whole or not at all: temporary files beside the target, then rename.
+
+Shared by every writer (containers, videos, frame folders, token archives), so they all
+refuse, name their temporaries and report failures the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import os
 import secrets
 import shutil
 
-from elastictok_cli.container.atomic import fsync_folder
 from elastictok_cli.errors import OutputError
 
 TEMP_SUFFIX = ".part"
@@ -25,7 +28,12 @@ def check_target(path: str, force: bool, folder: bool = False) -> None:
     if os.path.isdir(path):
         raise OutputError(f"cannot write {path}: it is a folder")
     if os.path.lexists(path) and not force:
-        raise OutputError(f"{path} already exists; use --force to replace it")
+        raise exists_error(path)
+
+
+def exists_error(path: str) -> OutputError:
+    """The one message for an existing target without --force."""
+    return OutputError(f"{path} already exists; use --force to replace it")
 
 
 def parent_folder(path: str) -> str:
@@ -96,3 +104,20 @@ def discard(temp: str) -> None:
             os.unlink(temp)
     except FileNotFoundError:
         pass
+
+
+def fsync_folder(folder: str) -> None:
+    """Persist a rename; not every platform or filesystem can, so failures are ignored."""
+    flags = getattr(os, "O_DIRECTORY", None)
+    if flags is None:
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
