@@ -2,13 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
+from support.cli import run_cli
 from support.clips import moving_clip, write_with_pyav
 from support.models import make_model_folder
 
@@ -146,9 +145,7 @@ def test_cli_writes_table_files_and_json(bench, tmp_path):
         "bench", bench["clip"], "--model", bench["model"], "--mse", "0.7", "--tokens", "4,64",
         "--codecs", "x264", "--crf", "30,45", "--out", out, "--json",
     ]  # fmt: skip
-    run = subprocess.run(
-        [sys.executable, "-m", "elastictok_cli", *map(str, args)], capture_output=True
-    )
+    run = run_cli(*args)
     assert run.returncode == 0, run.stderr.decode()
     doc = json.loads(run.stdout)
     assert doc == {**json.loads((out / "bench.json").read_text()), "outputs": doc["outputs"]}
@@ -171,19 +168,11 @@ def test_cli_refuses_bad_flags(bench, tmp_path):
         ["--frames", "-1"],
         ["--resize", "big"],
     ):
-        run = subprocess.run(
-            [sys.executable, "-m", "elastictok_cli", "bench", str(bench["clip"]), "--model",
-             str(bench["model"]), "--out", str(tmp_path), *flags],
-            capture_output=True,
-        )  # fmt: skip
+        run = run_cli("bench", bench["clip"], "--model", bench["model"], "--out", tmp_path, *flags)
         err = run.stderr.decode()
         assert run.returncode == 2 and err.startswith("elastictok: error:"), err
         assert err.strip().count("\n") == 0
-    missing = subprocess.run(
-        [sys.executable, "-m", "elastictok_cli", "bench", str(tmp_path / "nope.mp4"),
-         "--out", str(tmp_path)],
-        capture_output=True,
-    )  # fmt: skip
+    missing = run_cli("bench", tmp_path / "nope.mp4", "--out", tmp_path)
     assert missing.returncode == 3 and b"no such file" in missing.stderr
 
 

@@ -1,16 +1,13 @@
 """The command line lists every command and maps failures to documented exit codes."""
 
-import subprocess
-import sys
+from support import cli as support_cli
 
 COMMANDS = ["encode", "decode", "inspect", "tokens", "bench", "train", "export", "models"]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """Run the CLI in a subprocess, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "elastictok_cli", *args], capture_output=True, text=True
-    )
+def run_cli(*args: str):
+    """The CLI with text output."""
+    return support_cli.run_cli(*args, text=True)
 
 
 def test_help_lists_every_command():

@@ -7,15 +7,12 @@ import sys
 import time
 
 import pytest
+from support import cli as support_cli
 
 
-def run_cli(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "elastictok_cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+def run_cli(*args):
+    """The CLI with text output; a hung training command fails after five minutes."""
+    return support_cli.run_cli(*args, text=True, timeout=300)
 
 
 def test_help_shows_examples():
