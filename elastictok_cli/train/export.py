@@ -90,7 +90,7 @@ def model_card(
         f"| widths / layers | {config.width} / {config.encoder_layers} encoder, "
         f"{config.dec_width} / {config.decoder_layers} decoder |",
         f"| context | {config.context_blocks} blocks |",
-        f"| training | {step} steps from preset {run.preset}, batch {run.batch_size} x "
+        f"| training | {step} steps {_origin(run)}, batch {run.batch_size} x "
         f"{run.seq_blocks} blocks, AdamW lr {run.optim.learning_rate} ({run.optim.schedule}) |",
     ]
     if starts:
@@ -125,6 +125,14 @@ def model_card(
         "",
     ]
     return "\n".join(lines), eval_step
+
+
+def _origin(run) -> str:
+    """Where the run's weights started: a preset, or an exported model (maybe deepened)."""
+    if not run.init_from:
+        return f"from preset {run.preset}"
+    grown = f", deepened to {run.grow_layers} layers" if run.grow_layers else ""
+    return f"in this run, starting from an exported model{grown}"
 
 
 def refuse_existing_model(out: Path) -> None:

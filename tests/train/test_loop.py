@@ -103,6 +103,9 @@ def test_init_from_with_grown_layers_starts_from_the_same_outputs(
     # The run resumes as the grown model, from its own saved config.
     resumed = train(tmp_path / "grown", grown_config, [str(media_dir)])
     assert resumed.resumed_from == 1
+    export_run(tmp_path / "grown", tmp_path / "deeper")
+    card = (tmp_path / "deeper" / "MODEL_CARD.md").read_text()
+    assert "starting from an exported model, deepened to 3,4 layers" in card
 
 
 def test_export_refuses_to_replace_a_model_unless_forced(straight_run, tmp_path):
