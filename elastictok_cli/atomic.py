@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from typing import BinaryIO
 
 from elastictok_cli.errors import OutputError
 
@@ -53,6 +54,21 @@ def temp_file_beside(path: str) -> str:
     return _create_unique(folder, path, lambda temp: os.close(os.open(temp, flags, 0o666)))
 
 
+def open_temp_beside(path: str) -> tuple[BinaryIO, str]:
+    """Create a hidden temporary file beside the target, open for reading and writing.
+
+    Opened through the descriptor that created it, so no other file can take its place.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    opened = []
+
+    def create(temp: str) -> None:
+        opened.append(os.fdopen(os.open(temp, flags, 0o666), "w+b"))
+
+    temp = _create_unique(parent_folder(path), path, create)
+    return opened[0], temp
+
+
 def temp_folder_in(folder: str, name: str) -> str:
     """Create a hidden temporary folder inside `folder` and return its path."""
     return _create_unique(folder, name, lambda temp: os.mkdir(temp, 0o777))
@@ -93,6 +109,18 @@ def commit_file(temp: str, path: str, sync_folder: bool = True) -> None:
         raise OutputError(f"cannot write {path}: {err.strerror or err}") from err
     if sync_folder:
         fsync_folder(parent_folder(path))
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Replace `path` with `data` whole: a temporary file beside it, then a rename."""
+    temp = temp_file_beside(path)
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+    except OSError as err:
+        discard(temp)
+        raise OutputError(f"cannot write {path}: {err.strerror or err}") from err
+    commit_file(temp, path)
 
 
 def discard(temp: str) -> None:

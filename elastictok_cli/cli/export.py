@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from elastictok_cli.cli.output import ForceOption
+
 
 def command(
     workdir: Annotated[Path, typer.Argument(help="The run folder given to train --workdir.")],
@@ -24,9 +26,7 @@ def command(
         Path | None,
         typer.Option(help="Markdown file whose text goes into the card, before its Files list."),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace a model already in the folder.")
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Export a training run into the shipped-model format (weights, config, card, SHA-256).
 
@@ -40,9 +40,10 @@ def command(
     from elastictok_cli.train.export import export_run
 
     try:
-        text = notes.read_text() if notes else ""
-    except OSError as err:
-        raise BadInputError(f"{notes}: cannot read the notes ({err.strerror})") from err
+        text = notes.read_text(encoding="utf-8") if notes else ""
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or "not UTF-8 text"
+        raise BadInputError(f"{notes}: cannot read the notes ({reason})") from err
     result = export_run(workdir, output, step=step, name=name, notes=text, force=force)
     console = Console()
     console.print(f"exported step {result.step} of {workdir} to {result.folder}")

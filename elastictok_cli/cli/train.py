@@ -144,7 +144,7 @@ def command(
         str | None,
         typer.Option(
             help="ENC,DEC: deepen the --init-from model to these layer counts; the new "
-            "layers start as identities, so training resumes from the same outputs."
+            "layers start as identities, so training starts from the same outputs."
         ),
     ] = None,
     export: Annotated[
@@ -155,6 +155,9 @@ def command(
     ] = None,
     num_processes: Annotated[int | None, typer.Option(help="Processes in the run.")] = None,
     process_id: Annotated[int | None, typer.Option(help="This process's index.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Let --export replace a model in its folder.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a model on folders or globs of videos and images; rerun the command to resume.
@@ -193,13 +196,13 @@ def command(
     if schedule is not None and schedule not in ("cosine", "constant"):
         raise UsageError("--schedule must be cosine or constant")
     config, resuming = resolve_config(workdir, overrides)
-    if export is not None:
-        # Refuse now, not after hours of training.
-        refuse_existing_model(export)
     specs = list(data or []) or load_data_specs(workdir)
     if not specs:
         raise UsageError("give DATA (folders or globs of videos and images) to start a run")
     main_process = jax.process_index() == 0
+    if export is not None and not force and main_process:
+        # Refuse now, not after hours of training (only process 0 exports).
+        refuse_existing_model(export)
     console = Console(stderr=True)
     reporter = RichReporter(console, enabled=main_process and not quiet)
     try:
@@ -214,5 +217,5 @@ def command(
             + f"  checkpoints in {workdir}"
         )
     if export is not None and main_process:
-        exported = export_run(workdir, export)
+        exported = export_run(workdir, export, force=force)
         console.print(f"exported step {exported.step} to {exported.folder} ({exported.sha256})")

@@ -12,8 +12,8 @@ from elastictok_cli.atomic import (
     discard,
     exists_error,
     fsync_folder,
+    open_temp_beside,
     parent_folder,
-    temp_file_beside,
 )
 
 _COPY_CHUNK = 1 << 20
@@ -36,8 +36,7 @@ class AtomicFile:
 
     def _create(self) -> tuple[BinaryIO, str]:
         """A new empty temp file beside the target (hidden, so a crash leaves no look-alike)."""
-        path = temp_file_beside(self.target)
-        return open(path, "w+b"), path
+        return open_temp_beside(self.target)
 
     def replace_prefix(self, old_size: int, prefix: bytes) -> None:
         """Swap the first `old_size` bytes for `prefix`, copying the rest in chunks."""

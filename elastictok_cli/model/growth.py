@@ -3,7 +3,8 @@
 A pre-norm residual layer whose attention and MLP output projections are zero adds nothing
 to its input, so appending such layers before a stack's final norm keeps every output of
 the model bit-for-bit, while giving training more depth to use. The zero projections
-still receive gradients (their inputs are not zero), so the new layers wake up at once.
+receive gradients at the first step (their inputs are not zero); the rest of a new layer
+does from the second, once those projections pass something on.
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ def grow_depth(
         )
     config = dataclasses.replace(old, encoder_layers=encoder_layers, decoder_layers=decoder_layers)
     grown = ElasticTok(config, rngs=nnx.Rngs(seed))
-    new_state = dict(nnx.to_flat_state(nnx.state(grown)))
+    # The state's leaves are the grown model's own variables: setting them sets the model.
+    variables = dict(nnx.to_flat_state(nnx.state(grown)))
     for path, leaf in nnx.to_flat_state(nnx.state(model)):
-        new_state[path].set_value(leaf.get_value())
+        variables[path].set_value(leaf.get_value())
     for stack, first_new in (("encoder", old.encoder_layers), ("decoder", old.decoder_layers)):
-        for path, leaf in new_state.items():
+        for path, leaf in variables.items():
             if _is_output_projection(path, stack, first_new):
                 leaf.set_value(jnp.zeros_like(leaf.get_value()))
-    graphdef, _ = nnx.split(grown)
-    return nnx.merge(graphdef, nnx.from_flat_state(new_state))
+    return grown
 
 
 def _is_output_projection(path: tuple, stack: str, first_new: int) -> bool:
@@ -54,6 +55,7 @@ def _is_output_projection(path: tuple, stack: str, first_new: int) -> bool:
 def parse_layers(text: str) -> tuple[int, int]:
     """'6,6' -> (6, 6): encoder and decoder layer counts."""
     parts = text.split(",")
-    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+    counts = [p.strip() for p in parts]
+    if len(parts) != 2 or not all(c.isascii() and c.isdigit() and int(c) > 0 for c in counts):
         raise ValueError(f"expected ENCODER,DECODER layer counts such as 6,6, got {text!r}")
-    return int(parts[0]), int(parts[1])
+    return int(counts[0]), int(counts[1])

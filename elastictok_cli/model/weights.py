@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import jax
@@ -24,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
+from elastictok_cli.atomic import write_bytes
 from elastictok_cli.errors import BadInputError, IncompatibleError, OutputError
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
@@ -66,11 +66,11 @@ def save_model(model_or_state, config: ModelConfig, folder: Path, card_text: str
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / WEIGHTS_FILE, blob)
+        write_bytes(str(folder / WEIGHTS_FILE), blob)
         facts = json.dumps(config.decoding_facts(), indent=2) + "\n"
-        _write_atomic(folder / CONFIG_FILE, facts.encode())
-        _write_atomic(folder / CARD_FILE, card_text.encode())
-        _write_atomic(folder / SHA_FILE, f"{digest}  {WEIGHTS_FILE}\n".encode())
+        write_bytes(str(folder / CONFIG_FILE), facts.encode())
+        write_bytes(str(folder / CARD_FILE), card_text.encode())
+        write_bytes(str(folder / SHA_FILE), f"{digest}  {WEIGHTS_FILE}\n".encode())
     except OSError as err:
         raise OutputError(f"{folder}: cannot write the model ({err.strerror or err})") from err
     return digest
@@ -136,13 +136,3 @@ def _check_tensors(tensors: dict, expected: dict, what: str) -> None:
                 f"{what}: {name} is {tensor.dtype}{list(tensor.shape)}, "
                 f"the config needs {spec.dtype}{list(spec.shape)}"
             )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -16,6 +16,16 @@ import orbax.checkpoint as ocp
 CHECKPOINT_DIR = "checkpoints"
 
 
+def has_checkpoint(workdir: Path) -> bool:
+    """Whether a finished checkpoint past step 0 exists, without opening a manager.
+
+    Finished checkpoints are folders named by their step; orbax's unfinished ones carry
+    a suffix, so a torn save does not count.
+    """
+    folder = Path(workdir) / CHECKPOINT_DIR
+    return folder.is_dir() and any(p.name.isdigit() and int(p.name) > 0 for p in folder.iterdir())
+
+
 class Checkpoints:
     """Save and restore {params, opt_state} plus JSON metadata under `workdir/checkpoints`."""
 

@@ -138,7 +138,7 @@ def _origin(run) -> str:
 def refuse_existing_model(out: Path) -> None:
     """OutputError when `out` already holds a model (it may be the shipped one)."""
     if any((Path(out) / name).exists() for name in (CONFIG_FILE, WEIGHTS_FILE)):
-        raise OutputError(f"{out} already holds a model; use export --force to replace it")
+        raise OutputError(f"{out} already holds a model; use --force to replace it")
 
 
 def export_run(

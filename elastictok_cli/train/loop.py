@@ -14,13 +14,13 @@ import jax
 import numpy as np
 from flax import nnx
 
-from elastictok_cli.errors import BadInputError
+from elastictok_cli.errors import BadInputError, UsageError
 from elastictok_cli.model.config import ModelConfig, get_preset
 from elastictok_cli.model.elastictok import ElasticTok, count_params
 from elastictok_cli.model.growth import grow_depth, parse_layers
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train import sharding
-from elastictok_cli.train.checkpoints import Checkpoints
+from elastictok_cli.train.checkpoints import Checkpoints, has_checkpoint
 from elastictok_cli.train.data import load_cache
 from elastictok_cli.train.evaluate import evaluate
 from elastictok_cli.train.metrics import MetricsLog
@@ -61,15 +61,25 @@ class RunResult:
     last_eval: dict | None
 
 
-def run_model_config(workdir: Path, config: TrainConfig) -> tuple[ModelConfig, ElasticTok | None]:
-    """The run's model config (saved in the workdir on resume) and any initial model."""
+def run_model_config(
+    workdir: Path, config: TrainConfig, has_checkpoint: bool
+) -> tuple[ModelConfig, ElasticTok | None]:
+    """The run's model config (saved in the workdir on resume) and any initial model.
+
+    Until the first checkpoint the starting weights live only in `init_from`, so a rerun
+    interrupted before it rebuilds them (grown again) rather than trusting model.json
+    alone, which would start the saved shape from random weights.
+    """
     saved = Path(workdir) / MODEL_FILE
-    if saved.exists():
+    if saved.exists() and (has_checkpoint or not config.init_from):
         return ModelConfig.from_dict(json.loads(saved.read_text())), None
     if config.init_from:
         model, _, _ = load_model(Path(config.init_from))
         if config.grow_layers:
-            model = grow_depth(model, *parse_layers(config.grow_layers), seed=config.seed)
+            try:
+                model = grow_depth(model, *parse_layers(config.grow_layers), seed=config.seed)
+            except ValueError as err:
+                raise UsageError(f"--grow-layers: {err}") from None
         return model.config, model
     return get_preset(config.preset), None
 
@@ -104,7 +114,7 @@ def train(
     reporter = reporter or Reporter()
     workdir = Path(workdir)
     main_process = jax.process_index() == 0
-    model_config, initial = run_model_config(workdir, config)
+    model_config, initial = run_model_config(workdir, config, has_checkpoint(workdir))
     mesh = sharding.make_mesh()
     local_batch = sharding.local_batch_size(config.batch_size, mesh)
     tile = (model_config.tile_height, model_config.tile_width)
@@ -128,6 +138,7 @@ def train(
         image_ratio=config.image_ratio,
         max_scale=config.max_scale,
         seed=config.seed,
+        eval_seed=config.eval_seed,
     )
 
     model = initial or ElasticTok(model_config, rngs=nnx.Rngs(config.seed))

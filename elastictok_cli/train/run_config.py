@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
+from elastictok_cli.atomic import write_bytes
 from elastictok_cli.errors import BadInputError, UsageError
 from elastictok_cli.model.growth import parse_layers
 from elastictok_cli.train.step import OptimConfig
@@ -36,6 +36,7 @@ class TrainConfig:
     eval_sequences: int = 8
     eval_candidates: int = 32  # k values probed per block by the eval search
     seed: int = 0
+    eval_seed: int = 0  # picks the eval crops; the same for every training seed
     init_from: str | None = None  # an exported model folder to start from
     grow_layers: str | None = None  # "ENC,DEC": deepen the init_from model to these counts
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
@@ -56,9 +57,11 @@ class TrainConfig:
             if self.init_from is None:
                 raise UsageError("grow-layers needs --init-from (a trained model to deepen)")
             try:
-                parse_layers(self.grow_layers)
+                counts = parse_layers(self.grow_layers)
             except ValueError as err:
                 raise UsageError(f"grow-layers: {err}") from None
+            # One spelling, so " 6, 6" and "6,6" resume the same run.
+            object.__setattr__(self, "grow_layers", "{},{}".format(*counts))
 
     def to_dict(self) -> dict:
         """Plain JSON types."""
@@ -69,6 +72,8 @@ class TrainConfig:
         """Rebuild from `to_dict`, ignoring keys this version does not know."""
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in values.items() if k in known}
+        # Runs saved before eval_seed existed drew their eval crops from their seed.
+        kwargs.setdefault("eval_seed", kwargs.get("seed", 0))
         if "optim" in kwargs:
             optim_known = {f.name for f in dataclasses.fields(OptimConfig)}
             kwargs["optim"] = OptimConfig(
@@ -138,6 +143,4 @@ def save_config(workdir: Path, config: TrainConfig, data_specs: list[str]) -> No
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"config": config.to_dict(), "data": list(data_specs)}, indent=2)
-    tmp = workdir / f".{RUN_FILE}.tmp"
-    tmp.write_text(text + "\n")
-    os.replace(tmp, workdir / RUN_FILE)
+    write_bytes(str(workdir / RUN_FILE), (text + "\n").encode())

@@ -1,24 +1,24 @@
 """The command line lists every command and maps failures to documented exit codes."""
 
+import functools
+
 from support import cli as support_cli
 
 COMMANDS = ["encode", "decode", "inspect", "tokens", "bench", "train", "export", "models"]
 
 
-def run_cli(*args: str):
-    """The CLI with text output."""
-    return support_cli.run_cli(*args, text=True)
+run_text = functools.partial(support_cli.run_cli, text=True)
 
 
 def test_help_lists_every_command():
-    result = run_cli("--help")
+    result = run_text("--help")
     assert result.returncode == 0
     for command in COMMANDS:
         assert command in result.stdout
 
 
 def test_unknown_flag_is_a_usage_error_on_one_line():
-    result = run_cli("--no-such-flag")
+    result = run_text("--no-such-flag")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("elastictok: error:")

@@ -1,5 +1,6 @@
 """The train and export commands as a user runs them: exit codes, resume, kill -9."""
 
+import functools
 import json
 import signal
 import subprocess
@@ -9,33 +10,38 @@ import time
 import pytest
 from support import cli as support_cli
 
-
-def run_cli(*args):
-    """The CLI with text output; a hung training command fails after five minutes."""
-    return support_cli.run_cli(*args, text=True, timeout=300)
+# Text output; a hung training command fails after five minutes.
+run_text = functools.partial(support_cli.run_cli, text=True, timeout=300)
 
 
 def test_help_shows_examples():
     for command in ("train", "export"):
-        done = run_cli(command, "--help")
+        done = run_text(command, "--help")
         assert done.returncode == 0
         assert f"elastictok {command} " in done.stdout  # an example command line
 
 
 def test_bad_invocations_map_to_exit_codes(tmp_path):
-    no_data = run_cli("train", "--workdir", tmp_path / "a", "-c", "test")
+    no_data = run_text("train", "--workdir", tmp_path / "a", "-c", "test")
     assert no_data.returncode == 2 and no_data.stderr.startswith("elastictok: error:")
-    bad_preset = run_cli("train", tmp_path, "--workdir", tmp_path / "b", "-c", "nope")
+    bad_preset = run_text("train", tmp_path, "--workdir", tmp_path / "b", "-c", "nope")
     assert bad_preset.returncode == 2
     (tmp_path / "empty").mkdir()
-    nothing = run_cli("train", tmp_path / "empty", "--workdir", tmp_path / "c", "-c", "test")
+    nothing = run_text("train", tmp_path / "empty", "--workdir", tmp_path / "c", "-c", "test")
     assert nothing.returncode == 3 and "no videos or images" in nothing.stderr
     assert "Traceback" not in nothing.stderr
-    not_a_run = run_cli("export", tmp_path / "empty", "-o", tmp_path / "m")
+    not_a_run = run_text("export", tmp_path / "empty", "-o", tmp_path / "m")
     assert not_a_run.returncode == 3
+    (tmp_path / "latin1.md").write_bytes("r\xe9sum\xe9".encode("latin-1"))
+    for notes in ("missing.md", "latin1.md"):
+        bad_notes = run_text(
+            "export", tmp_path / "empty", "-o", tmp_path / "m", "--notes", tmp_path / notes
+        )
+        assert bad_notes.returncode == 3 and "cannot read the notes" in bad_notes.stderr
+        assert "Traceback" not in bad_notes.stderr
     (tmp_path / "shipped").mkdir()
     (tmp_path / "shipped" / "config.json").write_text("{}")
-    taken = run_cli(
+    taken = run_text(
         "train", tmp_path, "-w", tmp_path / "d", "-c", "test", "--export", tmp_path / "shipped"
     )
     # Refused before any training, so no run folder appears.
@@ -68,7 +74,7 @@ def test_kill_9_mid_run_then_rerun_continues_the_losses(media_dir, tmp_path):
         "--quiet",
     ]
     straight = tmp_path / "straight"
-    assert run_cli(*args, "--workdir", straight).returncode == 0
+    assert run_text(*args, "--workdir", straight).returncode == 0
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "elastictok_cli", *map(str, args), "--workdir", str(killed)]
@@ -83,7 +89,7 @@ def test_kill_9_mid_run_then_rerun_continues_the_losses(media_dir, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert max(losses(killed)) < 40
-    rerun = run_cli(*args[:1], "--workdir", killed, "--quiet")
+    rerun = run_text(*args[:1], "--workdir", killed, "--quiet")
     assert rerun.returncode == 0, rerun.stderr
     resumed, reference = losses(killed), losses(straight)
     assert sorted(resumed) == list(range(1, 41))

@@ -1,14 +1,18 @@
 """A short run logs metrics, checkpoints, resumes where it stopped, and exports a model."""
 
+import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
+from support.models import make_model_folder
 
-from elastictok_cli.errors import OutputError
+from elastictok_cli.errors import OutputError, UsageError
+from elastictok_cli.model.config import PRESETS
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.export import export_run
-from elastictok_cli.train.loop import train
+from elastictok_cli.train.loop import run_model_config, train
 from elastictok_cli.train.metrics import read_records
 from elastictok_cli.train.run_config import build_config
 
@@ -91,21 +95,34 @@ def test_init_from_with_grown_layers_starts_from_the_same_outputs(
     straight_run, media_dir, tmp_path
 ):
     export_run(straight_run[0], tmp_path / "base")
-    settings = {**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")}
-    plain = train(tmp_path / "plain", build_config(settings), [str(media_dir)])
-    grown_config = build_config({**settings, "grow_layers": "3,4"})
-    grown = train(tmp_path / "grown", grown_config, [str(media_dir)])
+    settings = {**SETTINGS, "steps": 2, "init_from": str(tmp_path / "base")}
+    plain = train(tmp_path / "plain", build_config(settings), [str(media_dir)], stop_at=1)
+    grown_config = build_config({**settings, "grow_layers": " 3, 4"})
+    assert grown_config.grow_layers == "3,4"
+    # Stopped before its first step (no checkpoint yet): the rerun must grow the base model
+    # again, not start the saved shape from random weights.
+    train(tmp_path / "grown", grown_config, [str(media_dir)], stop_at=0)
+    grown = train(tmp_path / "grown", grown_config, [str(media_dir)], stop_at=1)
     assert plain.step == grown.step == 1
     # Identity layers: the first step sees the base model's outputs, so the same loss.
     assert losses(tmp_path / "grown")[1] == pytest.approx(losses(tmp_path / "plain")[1], rel=1e-5)
     saved = json.loads((tmp_path / "grown" / "model.json").read_text())
     assert (saved["encoder_layers"], saved["decoder_layers"]) == (3, 4)
-    # The run resumes as the grown model, from its own saved config.
+    # Once checkpointed, the run resumes as the grown model without its base.
+    shutil.rmtree(tmp_path / "base")
     resumed = train(tmp_path / "grown", grown_config, [str(media_dir)])
-    assert resumed.resumed_from == 1
+    assert resumed.resumed_from == 1 and resumed.step == 2
     export_run(tmp_path / "grown", tmp_path / "deeper")
     card = (tmp_path / "deeper" / "MODEL_CARD.md").read_text()
     assert "starting from an exported model, deepened to 3,4 layers" in card
+
+
+def test_growing_below_the_base_depth_is_a_usage_error(tmp_path):
+    deep = dataclasses.replace(PRESETS["test"], encoder_layers=2, decoder_layers=2)
+    make_model_folder(tmp_path / "base", config=deep)
+    config = build_config({**SETTINGS, "init_from": str(tmp_path / "base"), "grow_layers": "1,2"})
+    with pytest.raises(UsageError, match="cannot shrink"):
+        run_model_config(tmp_path / "run", config, has_checkpoint=False)
 
 
 def test_export_refuses_to_replace_a_model_unless_forced(straight_run, tmp_path):

@@ -41,3 +41,10 @@ def test_impossible_settings_are_usage_errors():
         build_config({"grow_layers": "6,6"})
     with pytest.raises(UsageError, match="ENCODER,DECODER"):
         build_config({"grow_layers": "6", "init_from": "models/x"})
+
+
+def test_runs_saved_before_eval_seed_keep_their_eval_crops():
+    old = build_config({"preset": "test", "seed": 5}).to_dict()
+    del old["eval_seed"]
+    assert TrainConfig.from_dict(old).eval_seed == 5
+    assert build_config({"preset": "test", "seed": 5}).eval_seed == 0
