@@ -1,13 +1,8 @@
 """The command line lists every command and maps failures to documented exit codes."""
 
-import functools
-
-from support import cli as support_cli
+from support.cli import run_text
 
 COMMANDS = ["encode", "decode", "inspect", "tokens", "bench", "train", "export", "models"]
-
-
-run_text = functools.partial(support_cli.run_cli, text=True)
 
 
 def test_help_lists_every_command():

@@ -1,17 +1,12 @@
 """The train and export commands as a user runs them: exit codes, resume, kill -9."""
 
-import functools
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
-from support import cli as support_cli
-
-# Text output; a hung training command fails after five minutes.
-run_text = functools.partial(support_cli.run_cli, text=True, timeout=300)
+from support.cli import cli_command, run_text
 
 
 def test_help_shows_examples():
@@ -76,9 +71,7 @@ def test_kill_9_mid_run_then_rerun_continues_the_losses(media_dir, tmp_path):
     straight = tmp_path / "straight"
     assert run_text(*args, "--workdir", straight).returncode == 0
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "elastictok_cli", *map(str, args), "--workdir", str(killed)]
-    )
+    proc = subprocess.Popen(cli_command(*args, "--workdir", killed))
     # Kill once a checkpoint exists and training has gone past it.
     deadline = time.time() + 300
     while time.time() < deadline:
