@@ -2,6 +2,7 @@
 
     python benchmarks/search_replay.py record CLIP [CLIP...] --model models/NAME --out C.npz
     python benchmarks/search_replay.py replay C.npz --mse 0.01,0.03,0.05
+    python benchmarks/search_replay.py bound C.npz --mse 0.03 --error 0,0.03,0.09,0.2
 
 `record` encodes each clip with exhaustive search and saves every tile's distortion at
 every k, block by block (blocks x tiles x k). `replay` runs the strategies against those
@@ -10,6 +11,11 @@ exhaustive search and misses, with and without the first block (which has no war
 start and weighs heavily on short clips). The curves were measured on the caches that
 exhaustive search committed; another strategy commits nearly the same k, so its real
 curves differ a little: confirm a finding with `search_speed.py`, which runs the model.
+
+`bound` asks what a predictor of k would buy: every block, the first included, each
+tile is hinted with its true smallest passing k times a log-normal error of the given
+spread, and the strategies verify from there. Spread 0 is an oracle: the probes that
+remain are the cost of verifying an answer known in advance.
 """
 
 from __future__ import annotations
@@ -44,16 +50,25 @@ def record_curves(loaded, frames, threshold: float) -> np.ndarray:
     return np.stack(curves)
 
 
-def replay(name: str, curves: np.ndarray, min_k: int, threshold: float) -> dict:
-    """Run one strategy over recorded curves; counts per block, first block kept apart."""
+def replay(
+    name: str, curves: np.ndarray, min_k: int, threshold: float, hint_error: float | None = None
+) -> dict:
+    """Run one strategy over recorded curves; counts per block, first block kept apart.
+
+    Hints are the previous block's choices, or with `hint_error` the true answers times
+    a log-normal error of that spread (a fixed seed, so reruns agree).
+    """
     space = search.SearchSpace(min_k, min_k + curves.shape[2] - 1, threshold)
+    rng = np.random.default_rng(0)
     rows, hint = [], None
     for block in curves:
         calls = []
         probe = _fake_probe(block, min_k, calls)
-        chosen = search.run_search(name, probe, len(block), space, hint)
         meets = block <= threshold
         smallest = np.where(meets.any(1), meets.argmax(1) + min_k, space.max_k)
+        if hint_error is not None:
+            hint = smallest * np.exp(rng.normal(0.0, hint_error, len(block)))
+        chosen = search.run_search(name, probe, len(block), space, hint)
         got = block[np.arange(len(block)), chosen - min_k]
         rows.append(
             {
@@ -76,6 +91,15 @@ def _fake_probe(block: np.ndarray, min_k: int, calls: list):
         return [block[t][np.asarray(ks, dtype=int) - min_k] for t, ks in enumerate(requests)]
 
     return probe
+
+
+def pooled(results: list[dict]) -> str:
+    """Cells over several clips' results: probes/tile-block, tokens vs exhaustive, misses."""
+    rows = [(r["tiles"], block) for r in results for block in r["blocks"]]
+    probes = sum(b["probes"] for _, b in rows) / sum(tiles for tiles, _ in rows)
+    tokens = sum(b["tokens"] for _, b in rows) / sum(b["exhaustive"] for _, b in rows)
+    misses = sum(b["misses"] for _, b in rows)
+    return f"{probes:.2f} | {100 * (tokens - 1):+.2f}% | {misses}"
 
 
 def summary(result: dict, skip_first: bool) -> str:
@@ -102,6 +126,11 @@ def main() -> None:
     rep.add_argument("curves", type=Path)
     rep.add_argument("--mse", default="0.01,0.03,0.05")
     rep.add_argument("--strategies", default="gallop,predict,binary")
+    bnd = commands.add_parser("bound", help="strategies hinted by a predictor of known error")
+    bnd.add_argument("curves", type=Path)
+    bnd.add_argument("--mse", default="0.01,0.03,0.05")
+    bnd.add_argument("--error", default="0,0.03,0.09,0.2", help="log-normal spreads of k")
+    bnd.add_argument("--strategies", default="gallop,predict")
     args = parser.parse_args()
     if args.command == "record":
         loaded = model_registry.load(args.model)
@@ -116,12 +145,22 @@ def main() -> None:
         return
     data = np.load(args.curves)
     min_k = int(data["min_k"])
+    clips = [name for name in data.files if name != "min_k"]
+    if args.command == "bound":
+        print("| MSE | hint error | strategy | probes/tile-block | tokens vs exhaustive | misses |")
+        print("|---|---|---|---|---|---|")
+        for threshold in (float(v) for v in args.mse.split(",")):
+            for error in (float(v) for v in args.error.split(",")):
+                for name in args.strategies.split(","):
+                    results = [replay(name, data[c], min_k, threshold, error) for c in clips]
+                    print(f"| {threshold:g} | {error:g} | {name} | {pooled(results)} |")
+        return
     print(
         "| clip | MSE | strategy | probes/tile | passes/block | tokens vs exhaustive | misses "
         "| after block 0: probes/tile | passes/block | tokens | misses |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for clip in (name for name in data.files if name != "min_k"):
+    for clip in clips:
         for threshold in (float(v) for v in args.mse.split(",")):
             for name in args.strategies.split(","):
                 result = replay(name, data[clip], min_k, threshold)

@@ -33,6 +33,13 @@ __all__ = ["RESCUE_WITHIN", "SEARCHES", "Probe", "SearchSpace", "run_search"]
 STRATEGIES = ("gallop", "predict", "binary", "linear", "exhaustive")
 DEFAULT_STRATEGY = "gallop"
 LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
+# A bracket whose failing end is within FLAT_BAND above the threshold, on a curve falling
+# slower than k^-FLAT_SLOPE across it, sits on a flat stretch; real curves wobble around
+# the threshold there and often pass again further down, so gallop looks once at
+# LOOK_BELOW times the failing k (replayed on real curves: see benchmarks/RESULTS.md).
+FLAT_BAND = 0.03
+FLAT_SLOPE = 0.5
+LOOK_BELOW = 0.9
 
 
 def exhaustive(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarray:
@@ -92,17 +99,21 @@ def gallop(
     largest k included once the steps reach it); one whose candidates all pass gallops
     down; a tile with a failing k below a passing one splits that gap into `width` + 1
     parts per pass. A tile is done when the gap is within `rel_tol` of its k (one token
-    at small k), when its smallest k passes, or when its largest k fails.
+    at small k), when its smallest k passes, or when its largest k fails. A tile that
+    moved (its first pass did not settle it) and closed its bracket on a flat stretch
+    looks once further down first (see FLAT_BAND).
     """
     ledger = Ledger(probe, tiles, space)
     growth = np.ones(tiles)
     if hint is None:
         hint = np.full(tiles, math.sqrt(space.min_k * space.max_k))
     ledger.ask(warm_start(space, hint, rel_tol))
+    first_pass = [len(seen) for seen in ledger.seen]
     while True:
         requests = []
         for t in range(tiles):
-            requests.append(_next_candidates(ledger, t, width, rel_tol, growth[t]))
+            moved = len(ledger.seen[t]) > first_pass[t]
+            requests.append(_next_candidates(ledger, t, width, rel_tol, growth[t], moved))
             growth[t] *= 4
         if not any(requests):
             break
@@ -110,7 +121,9 @@ def gallop(
     return rescue(ledger)
 
 
-def _next_candidates(ledger: Ledger, t: int, width: int, rel_tol: float, growth: float):
+def _next_candidates(
+    ledger: Ledger, t: int, width: int, rel_tol: float, growth: float, moved: bool = False
+):
     """The k to probe next for tile t, or an empty list when it is settled.
 
     Distortion falls roughly as a power of k, so the crossing of the threshold is
@@ -139,6 +152,9 @@ def _next_candidates(ledger: Ledger, t: int, width: int, rel_tol: float, growth:
     low = max(failing_below)
     step = gap(best, rel_tol)
     if best - low <= step:
+        below = space.clip(low * LOOK_BELOW)
+        if moved and _flat(seen, low, best, tau) and below < low and below not in seen:
+            return [below]
         return []
     guess = crossing(low, seen[low], best, seen[best], tau)
     if growth > 4 or best - low <= 2 * width:
@@ -146,6 +162,15 @@ def _next_candidates(ledger: Ledger, t: int, width: int, rel_tol: float, growth:
     else:
         inner = [guess, guess - step]
     return sorted({min(best - 1, max(low + 1, int(round(p)))) for p in inner})
+
+
+def _flat(seen: dict[int, float], low: int, best: int, tau: float) -> bool:
+    """Whether the bracket (low fails, best passes) sits on a flat stretch near tau."""
+    d_low, d_best = seen[low], seen[best]
+    if d_best <= 0 or d_low > tau * (1 + FLAT_BAND):
+        return False
+    slope = math.log(d_low / d_best) / math.log(best / low)  # 1 for d ~ 1/k
+    return slope < FLAT_SLOPE
 
 
 SEARCHES: dict[str, Callable[..., np.ndarray]] = {

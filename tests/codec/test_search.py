@@ -187,3 +187,32 @@ def test_unbounded_rescue_also_sweeps_at_a_zero_threshold():
     space = search.SearchSpace(1, 3, 0.0, rescue_within=math.inf)
     chosen = search.binary(FakeProbe([[0.0, 1.0, 1.0]], 1), 1, space)
     assert chosen[0] == 1
+
+
+def test_gallop_looks_below_a_bracket_on_a_flat_wobbling_curve():
+    # Shaped like a real tile: flat near the threshold, passing from k=26 up, with a bump
+    # just over it at 41-45. The tile moved from k=49, so its bracket closes on the bump;
+    # one look 10% further down finds the passing run below.
+    k = np.arange(16, 257)
+    curve = np.select(
+        [k <= 25, k <= 40, k <= 45, k <= 48], [0.0306, 0.0290, 0.0302, 0.0299], 0.9 / k
+    )
+    curve = np.where(k > 48, np.minimum(0.0298, 0.9 / k), curve)
+    space = search.SearchSpace(16, 256, 0.03)
+    chosen = search.gallop(FakeProbe([list(curve)], 16), 1, space, np.array([49]))
+    assert chosen[0] <= 40 and curve[chosen[0] - 16] <= 0.03
+
+
+def test_gallop_does_not_look_below_on_a_steep_curve():
+    # d ~ 1/k falls fast enough across a bracket that a passing run below is implausible.
+    k = np.arange(16, 257)
+    asked = []
+    probe = FakeProbe([list(0.36 / k)], 16)
+    chosen = search.gallop(
+        lambda requests: asked.extend(requests[0]) or probe(requests),
+        1,
+        search.SearchSpace(16, 256, 0.003),
+        np.array([100]),
+    )
+    # Nothing probed below the bracket [119, 120] other than the warm start.
+    assert chosen[0] == 120 and all(k <= 100 or k >= 119 for k in asked)
