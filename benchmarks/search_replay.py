@@ -51,14 +51,19 @@ def record_curves(loaded, frames, threshold: float) -> np.ndarray:
 
 
 def replay(
-    name: str, curves: np.ndarray, min_k: int, threshold: float, hint_error: float | None = None
+    name: str,
+    curves: np.ndarray,
+    min_k: int,
+    threshold: float,
+    hint_error: float | None = None,
+    rescue: bool = True,
 ) -> dict:
     """Run one strategy over recorded curves; counts per block, first block kept apart.
 
     Hints are the previous block's choices, or with `hint_error` the true answers times
     a log-normal error of that spread (a fixed seed, so reruns agree).
     """
-    space = search.SearchSpace(min_k, min_k + curves.shape[2] - 1, threshold)
+    space = search.SearchSpace(min_k, min_k + curves.shape[2] - 1, threshold, rescue=rescue)
     rng = np.random.default_rng(0)
     rows, hint = [], None
     for block in curves:
@@ -131,6 +136,7 @@ def main() -> None:
     bnd.add_argument("--mse", default="0.01,0.03,0.05")
     bnd.add_argument("--error", default="0,0.03,0.09,0.2", help="log-normal spreads of k")
     bnd.add_argument("--strategies", default="gallop,predict")
+    bnd.add_argument("--no-rescue", action="store_true", help="leave out the near-miss sweep")
     args = parser.parse_args()
     if args.command == "record":
         loaded = model_registry.load(args.model)
@@ -152,7 +158,10 @@ def main() -> None:
         for threshold in (float(v) for v in args.mse.split(",")):
             for error in (float(v) for v in args.error.split(",")):
                 for name in args.strategies.split(","):
-                    results = [replay(name, data[c], min_k, threshold, error) for c in clips]
+                    results = [
+                        replay(name, data[c], min_k, threshold, error, not args.no_rescue)
+                        for c in clips
+                    ]
                     print(f"| {threshold:g} | {error:g} | {name} | {pooled(results)} |")
         return
     print(
