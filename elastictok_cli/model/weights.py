@@ -61,7 +61,10 @@ def save_model(model_or_state, config: ModelConfig, folder: Path, card_text: str
     }
     expected = expected_tensors(config)
     _check_tensors(tensors, expected, "model to save")
-    blob = save_safetensors(tensors, metadata={"format": "elastictok", "model": config.name})
+    # One metadata entry: safetensors writes its metadata map in a random order, so two
+    # entries would give the same weights one of two SHA-256s, and containers made with
+    # one export would be refused by a model exported again from the same run.
+    blob = save_safetensors(tensors, metadata={"elastictok_model": config.name})
     digest = hashlib.sha256(blob).hexdigest()
     folder = Path(folder)
     try:

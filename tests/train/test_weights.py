@@ -49,6 +49,14 @@ def copy_model(src, dst):
     return dst
 
 
+def test_saving_the_same_weights_again_gives_the_same_bytes(saved, tmp_path):
+    # The SHA-256 is the model's identity in every container, so it must not depend on
+    # anything but the weights and the name (safetensors orders metadata at random).
+    folder, model, sha = saved
+    digests = {save_model(model, PRESETS["test"], tmp_path / str(i), "# test\n") for i in range(8)}
+    assert digests == {sha}
+
+
 def test_modified_weights_are_refused(saved, tmp_path):
     folder = copy_model(saved[0], tmp_path / "m")
     blob = bytearray((folder / "weights.safetensors").read_bytes())
