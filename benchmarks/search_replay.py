@@ -98,22 +98,16 @@ def _fake_probe(block: np.ndarray, min_k: int, calls: list):
     return probe
 
 
-def pooled(results: list[dict]) -> str:
-    """Cells over several clips' results: probes/tile-block, tokens vs exhaustive, misses."""
-    rows = [(r["tiles"], block) for r in results for block in r["blocks"]]
+def cells(results: list[dict], skip_first: bool = False, passes: bool = True) -> str:
+    """Table cells for one clip or several pooled: probes, [passes,] tokens, misses."""
+    rows = [(r["tiles"], block) for r in results for block in r["blocks"][int(skip_first) :]]
     probes = sum(b["probes"] for _, b in rows) / sum(tiles for tiles, _ in rows)
     tokens = sum(b["tokens"] for _, b in rows) / sum(b["exhaustive"] for _, b in rows)
-    misses = sum(b["misses"] for _, b in rows)
-    return f"{probes:.2f} | {100 * (tokens - 1):+.2f}% | {misses}"
-
-
-def summary(result: dict, skip_first: bool) -> str:
-    """One Markdown row's cells: probes/tile, passes/block, tokens vs exhaustive, misses."""
-    rows = result["blocks"][1:] if skip_first else result["blocks"]
-    total = {key: sum(r[key] for r in rows) for key in rows[0]}
-    probes = total["probes"] / (len(rows) * result["tiles"])
-    excess = 100 * (total["tokens"] / total["exhaustive"] - 1)
-    return f"{probes:.2f} | {total['passes'] / len(rows):.2f} | {excess:+.2f}% | {total['misses']}"
+    out = [f"{probes:.2f}"]
+    if passes:
+        out.append(f"{sum(b['passes'] for _, b in rows) / len(rows):.2f}")
+    out += [f"{100 * (tokens - 1):+.2f}%", str(sum(b["misses"] for _, b in rows))]
+    return " | ".join(out)
 
 
 def main() -> None:
@@ -162,7 +156,9 @@ def main() -> None:
                         replay(name, data[c], min_k, threshold, error, not args.no_rescue)
                         for c in clips
                     ]
-                    print(f"| {threshold:g} | {error:g} | {name} | {pooled(results)} |")
+                    print(
+                        f"| {threshold:g} | {error:g} | {name} | {cells(results, passes=False)} |"
+                    )
         return
     print(
         "| clip | MSE | strategy | probes/tile | passes/block | tokens vs exhaustive | misses "
@@ -174,8 +170,8 @@ def main() -> None:
             for name in args.strategies.split(","):
                 result = replay(name, data[clip], min_k, threshold)
                 print(
-                    f"| {clip} | {threshold:g} | {name} | {summary(result, False)} "
-                    f"| {summary(result, True)} |"
+                    f"| {clip} | {threshold:g} | {name} | {cells([result])} "
+                    f"| {cells([result], skip_first=True)} |"
                 )
 
 

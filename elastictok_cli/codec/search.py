@@ -122,7 +122,7 @@ def gallop(
 
 
 def _next_candidates(
-    ledger: Ledger, t: int, width: int, rel_tol: float, growth: float, moved: bool = False
+    ledger: Ledger, t: int, width: int, rel_tol: float, growth: float, moved: bool
 ):
     """The k to probe next for tile t, or an empty list when it is settled.
 
