@@ -32,6 +32,7 @@ OVERRIDES = {
     "seed": "seed",
     "init_from": "init_from",
     "grow_layers": "grow_layers",
+    "grow_stems": "grow_stems",
 }
 
 
@@ -147,6 +148,14 @@ def command(
             "layers start as identities, so training starts from the same outputs."
         ),
     ] = None,
+    grow_stems: Annotated[
+        bool | None,
+        typer.Option(
+            "--grow-stems",
+            help="Give the --init-from model's linear patch embedding and output head a "
+            "small MLP branch each, starting at zero, so training starts from the same outputs.",
+        ),
+    ] = None,
     export: Annotated[
         Path | None, typer.Option(help="Export the final model to this folder.")
     ] = None,
@@ -169,6 +178,8 @@ def command(
     elastictok train clips/ --workdir runs/tuned --init-from models/small --lr 3e-4
 
     elastictok train clips/ -w runs/deeper --init-from models/small --grow-layers 6,6
+
+    elastictok train clips/ -w runs/stems --init-from models/small --grow-stems
 
     elastictok train clips/ -w runs/big --coordinator host0:1234 --num-processes 2 --process-id 0
 

@@ -1,10 +1,12 @@
-"""Deepen a trained model without changing what it computes: new layers start as identities.
+"""Grow a trained model without changing what it computes: new parts start as identities.
 
 A pre-norm residual layer whose attention and MLP output projections are zero adds nothing
 to its input, so appending such layers before a stack's final norm keeps every output of
-the model bit-for-bit, while giving training more depth to use. The zero projections
-receive gradients at the first step (their inputs are not zero); the rest of a new layer
-does from the second, once those projections pass something on.
+the model bit-for-bit, while giving training more depth to use. Likewise an MLP branch
+beside a linear patch embedding or output head adds nothing while its output projection
+is zero. The zero projections receive gradients at the first step (their inputs are not
+zero); the rest of a new part does from the second, once those projections pass
+something on.
 """
 
 from __future__ import annotations
@@ -28,15 +30,43 @@ def grow_depth(
             f"to {encoder_layers},{decoder_layers}"
         )
     config = dataclasses.replace(old, encoder_layers=encoder_layers, decoder_layers=decoder_layers)
+
+    def is_new_output(path: tuple) -> bool:
+        return _is_output_projection(path, "encoder", old.encoder_layers) or (
+            _is_output_projection(path, "decoder", old.decoder_layers)
+        )
+
+    return _grow(model, config, is_new_output, seed)
+
+
+def add_mlp_stems(model: ElasticTok, seed: int = 0) -> ElasticTok:
+    """A copy of `model` whose linear patch embedding and head each gain an MLP branch."""
+    old = model.config
+    if (old.patch_embed, old.head) != ("linear", "linear"):
+        raise ValueError(
+            f"adding MLP branches needs a linear patch embedding and head, "
+            f"not {old.patch_embed!r} and {old.head!r}"
+        )
+    config = dataclasses.replace(old, patch_embed="linear+mlp", head="linear+mlp")
+
+    branch_outputs = (("embed", "out", "kernel"), ("head", "out", "kernel"))
+
+    def is_branch_output(path: tuple) -> bool:
+        return tuple(str(p) for p in path) in branch_outputs
+
+    return _grow(model, config, is_branch_output, seed)
+
+
+def _grow(model: ElasticTok, config, is_zeroed, seed: int) -> ElasticTok:
+    """A model of `config` holding `model`'s weights, its new parts' outputs zeroed."""
     grown = ElasticTok(config, rngs=nnx.Rngs(seed))
     # The state's leaves are the grown model's own variables: setting them sets the model.
     variables = dict(nnx.to_flat_state(nnx.state(grown)))
     for path, leaf in nnx.to_flat_state(nnx.state(model)):
         variables[path].set_value(leaf.get_value())
-    for stack, first_new in (("encoder", old.encoder_layers), ("decoder", old.decoder_layers)):
-        for path, leaf in variables.items():
-            if _is_output_projection(path, stack, first_new):
-                leaf.set_value(jnp.zeros_like(leaf.get_value()))
+    for path, leaf in variables.items():
+        if is_zeroed(path):
+            leaf.set_value(jnp.zeros_like(leaf.get_value()))
     return grown
 
 

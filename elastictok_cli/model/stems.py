@@ -49,8 +49,36 @@ class MLPHead(nnx.Module):
         return jnp.tanh(self.proj(jax.nn.gelu(self.hidden(features))))
 
 
-EMBEDS = {"linear": LinearEmbed, "mlp": MLPEmbed}
-HEADS = {"linear": LinearHead, "mlp": MLPHead}
+class LinearPlusMLPEmbed(nnx.Module):
+    """The linear embedding plus a two-layer per-patch MLP beside it (a residual branch).
+
+    The linear map keeps the name `proj`, so a trained linear embedding's weights load into
+    it unchanged, and a zero `out` makes the sum equal the linear embedding exactly.
+    """
+
+    def __init__(self, patch_dim: int, width: int, *, rngs: nnx.Rngs):
+        self.proj = nnx.Linear(patch_dim, width, rngs=rngs)
+        self.hidden = nnx.Linear(patch_dim, 2 * width, rngs=rngs)
+        self.out = nnx.Linear(2 * width, width, rngs=rngs)
+
+    def __call__(self, patches):
+        return self.proj(patches) + self.out(jax.nn.gelu(self.hidden(patches)))
+
+
+class LinearPlusMLPHead(nnx.Module):
+    """The linear head plus a two-layer per-patch MLP beside it, then tanh (see the embed)."""
+
+    def __init__(self, width: int, patch_dim: int, *, rngs: nnx.Rngs):
+        self.proj = nnx.Linear(width, patch_dim, rngs=rngs)
+        self.hidden = nnx.Linear(width, 2 * width, rngs=rngs)
+        self.out = nnx.Linear(2 * width, patch_dim, rngs=rngs)
+
+    def __call__(self, features):
+        return jnp.tanh(self.proj(features) + self.out(jax.nn.gelu(self.hidden(features))))
+
+
+EMBEDS = {"linear": LinearEmbed, "mlp": MLPEmbed, "linear+mlp": LinearPlusMLPEmbed}
+HEADS = {"linear": LinearHead, "mlp": MLPHead, "linear+mlp": LinearPlusMLPHead}
 
 
 def make_embed(kind: str, patch_dim: int, width: int, rngs: nnx.Rngs) -> nnx.Module:

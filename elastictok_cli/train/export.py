@@ -132,6 +132,8 @@ def _origin(run) -> str:
     if not run.init_from:
         return f"from preset {run.preset}"
     grown = f", deepened to {run.grow_layers} layers" if run.grow_layers else ""
+    if run.grow_stems:
+        grown += ", with MLP branches added beside its linear embedding and head"
     return f"in this run, starting from an exported model{grown}"
 
 

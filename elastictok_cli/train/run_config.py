@@ -39,6 +39,7 @@ class TrainConfig:
     eval_seed: int = 0  # picks the eval crops; the same for every training seed
     init_from: str | None = None  # an exported model folder to start from
     grow_layers: str | None = None  # "ENC,DEC": deepen the init_from model to these counts
+    grow_stems: bool = False  # give the init_from model's linear embedding and head MLP branches
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
 
     def __post_init__(self):
@@ -53,6 +54,8 @@ class TrainConfig:
             raise UsageError("max-scale must be at least 1")
         if not 0.0 <= self.holdout_fraction < 0.5:
             raise UsageError("holdout-fraction must lie in [0, 0.5)")
+        if self.grow_stems and self.init_from is None:
+            raise UsageError("grow-stems needs --init-from (a trained model to grow)")
         if self.grow_layers is not None:
             if self.init_from is None:
                 raise UsageError("grow-layers needs --init-from (a trained model to deepen)")

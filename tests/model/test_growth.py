@@ -1,4 +1,4 @@
-"""Deepening a model keeps its outputs, and training can use the new layers at once."""
+"""Growing a model keeps its outputs, and training can use the new parts at once."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -6,7 +6,7 @@ import optax
 import pytest
 from flax import nnx
 
-from elastictok_cli.model.growth import grow_depth, parse_layers
+from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers
 
 
 def test_grown_model_computes_the_same_reconstructions(model, config, patches, keep):
@@ -62,3 +62,29 @@ def test_layer_counts_must_be_two_positive_integers(text):
 def test_layer_counts_parse():
     assert parse_layers("6,8") == (6, 8)
     assert parse_layers(" 2, 3") == (2, 3)
+
+
+def test_mlp_stems_keep_the_reconstructions_and_learn_from_the_first_step(model, patches, keep):
+    grown = add_mlp_stems(model, seed=1)
+    assert (grown.config.patch_embed, grown.config.head) == ("linear+mlp", "linear+mlp")
+    before, after = model(patches, keep), grown(patches, keep)
+    np.testing.assert_array_equal(np.asarray(after["recon"]), np.asarray(before["recon"]))
+    np.testing.assert_array_equal(np.asarray(after["codes"]), np.asarray(before["codes"]))
+
+    def loss(m):
+        return jnp.mean((m(patches, keep)["recon"] - patches) ** 2)
+
+    grads = nnx.grad(loss)(grown)
+    for branch in (grads.embed, grads.head):
+        assert float(jnp.abs(branch.out.kernel[...]).max()) > 0
+    # A step on the head's branch alone already changes the output.
+    optimizer = nnx.Optimizer(grown.head, optax.sgd(1.0), wrt=nnx.Param)
+    optimizer.update(grown.head, grads.head)
+    assert not np.array_equal(
+        np.asarray(grown(patches, keep)["recon"]), np.asarray(model(patches, keep)["recon"])
+    )
+
+
+def test_mlp_stems_need_linear_stems(model):
+    with pytest.raises(ValueError, match="needs a linear patch embedding"):
+        add_mlp_stems(add_mlp_stems(model))

@@ -117,6 +117,20 @@ def test_init_from_with_grown_layers_starts_from_the_same_outputs(
     assert "starting from an exported model, deepened to 3,4 layers" in card
 
 
+def test_init_from_with_mlp_stems_starts_from_the_same_outputs(straight_run, media_dir, tmp_path):
+    export_run(straight_run[0], tmp_path / "base")
+    settings = {**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")}
+    train(tmp_path / "plain", build_config(settings), [str(media_dir)])
+    train(tmp_path / "stems", build_config({**settings, "grow_stems": True}), [str(media_dir)])
+    # Zero branches: the first step sees the base model's outputs, so the same loss.
+    assert losses(tmp_path / "stems")[1] == pytest.approx(losses(tmp_path / "plain")[1], rel=1e-5)
+    export_run(tmp_path / "stems", tmp_path / "grown")
+    _, config, _ = load_model(tmp_path / "grown")
+    assert (config.patch_embed, config.head) == ("linear+mlp", "linear+mlp")
+    card = (tmp_path / "grown" / "MODEL_CARD.md").read_text()
+    assert "with MLP branches added beside its linear embedding and head" in card
+
+
 def test_growing_below_the_base_depth_is_a_usage_error(tmp_path):
     deep = dataclasses.replace(PRESETS["test"], encoder_layers=2, decoder_layers=2)
     make_model_folder(tmp_path / "base", config=deep)

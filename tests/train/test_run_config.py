@@ -41,6 +41,8 @@ def test_impossible_settings_are_usage_errors():
         build_config({"grow_layers": "6,6"})
     with pytest.raises(UsageError, match="ENCODER,DECODER"):
         build_config({"grow_layers": "6", "init_from": "models/x"})
+    with pytest.raises(UsageError, match="grow-stems needs --init-from"):
+        build_config({"grow_stems": True})
 
 
 def test_runs_saved_before_eval_seed_keep_their_eval_crops():
