@@ -90,7 +90,7 @@ def model_card(
         f"| widths / layers | {config.width} / {config.encoder_layers} encoder, "
         f"{config.dec_width} / {config.decoder_layers} decoder |",
         f"| context | {config.context_blocks} blocks |",
-        f"| training | {step} steps {_origin(run)}, batch {run.batch_size} x "
+        f"| training | {step} steps {_origin(run, starts)}, batch {run.batch_size} x "
         f"{run.seq_blocks} blocks, AdamW lr {run.optim.learning_rate} ({run.optim.schedule}) |",
     ]
     if starts:
@@ -127,14 +127,17 @@ def model_card(
     return "\n".join(lines), eval_step
 
 
-def _origin(run) -> str:
-    """Where the run's weights started: a preset, or an exported model (maybe deepened)."""
+def _origin(run, starts: list[dict]) -> str:
+    """Where the run's weights started: a preset, or an exported model (maybe grown)."""
     if not run.init_from:
         return f"from preset {run.preset}"
+    # Runs logged before the start record named the model say only that there was one.
+    named = [s["init_model"] for s in starts if "init_model" in s]
+    model = f"the exported model {named[0]}" if named else "an exported model"
     grown = f", deepened to {run.grow_layers} layers" if run.grow_layers else ""
     if run.grow_stems:
         grown += ", with MLP branches added beside its linear embedding and head"
-    return f"in this run, starting from an exported model{grown}"
+    return f"in this run, starting from {model}{grown}"
 
 
 def refuse_existing_model(out: Path) -> None:

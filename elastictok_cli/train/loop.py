@@ -63,8 +63,10 @@ class RunResult:
 
 def run_model_config(
     workdir: Path, config: TrainConfig, has_checkpoint: bool
-) -> tuple[ModelConfig, ElasticTok | None]:
-    """The run's model config (saved in the workdir on resume) and any initial model.
+) -> tuple[ModelConfig, ElasticTok | None, str | None]:
+    """The run's model config (saved in the workdir on resume), any initial model and its name.
+
+    The name ("NAME (sha256 PREFIX...)") says which exported model the run started from.
 
     Until the first checkpoint the starting weights live only in `init_from`, so a rerun
     interrupted before it rebuilds them (grown again) rather than trusting model.json
@@ -72,9 +74,10 @@ def run_model_config(
     """
     saved = Path(workdir) / MODEL_FILE
     if saved.exists() and (has_checkpoint or not config.init_from):
-        return ModelConfig.from_dict(json.loads(saved.read_text())), None
+        return ModelConfig.from_dict(json.loads(saved.read_text())), None, None
     if config.init_from:
-        model, _, _ = load_model(Path(config.init_from))
+        model, _, sha = load_model(Path(config.init_from))
+        origin = f"{model.config.name} (sha256 {sha[:12]}...)"
         if config.grow_layers:
             try:
                 model = grow_depth(model, *parse_layers(config.grow_layers), seed=config.seed)
@@ -85,8 +88,8 @@ def run_model_config(
                 model = add_mlp_stems(model, seed=config.seed)
             except ValueError as err:
                 raise UsageError(f"--grow-stems: {err}") from None
-        return model.config, model
-    return get_preset(config.preset), None
+        return model.config, model, origin
+    return get_preset(config.preset), None, None
 
 
 def compile_step(graphdef, tx, mesh, kl_weight: float):
@@ -119,7 +122,7 @@ def train(
     reporter = reporter or Reporter()
     workdir = Path(workdir)
     main_process = jax.process_index() == 0
-    model_config, initial = run_model_config(workdir, config, has_checkpoint(workdir))
+    model_config, initial, origin = run_model_config(workdir, config, has_checkpoint(workdir))
     mesh = sharding.make_mesh()
     local_batch = sharding.local_batch_size(config.batch_size, mesh)
     tile = (model_config.tile_height, model_config.tile_width)
@@ -178,6 +181,7 @@ def train(
         backend=jax.default_backend(),
         params=count_params(model),
         data=cache.summary(),
+        **({"init_model": origin} if origin else {}),
     )
     eval_blocks = sampler.eval_batch(config.eval_sequences)
     meta = {"seed": config.seed, "preset": model_config.name}
