@@ -71,7 +71,7 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
     """All encodes and the card's numbers."""
     config = loaded.config
     with tempfile.TemporaryDirectory() as workdir:
-        fixed = {}
+        fixed, per_clip = {}, {}
         for k in k_grid:
             runs = [
                 encode_clip(
@@ -80,6 +80,7 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
                 for c in clips
             ]
             fixed[k] = np.concatenate([d for _, d in runs])
+            per_clip[k] = [float(d.mean()) for _, d in runs]
         full = fixed[config.max_tokens]
         strict = float(np.quantile(full, 0.9))
         loose = strict * 10**0.3
@@ -99,12 +100,15 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
         "max_tokens": config.max_tokens,
         "k_grid": [int(k) for k in k_grid],
         "psnr_at_fraction": {},
+        "clip_psnr_at_fraction": {os.path.basename(c): {} for c in clips},
         "share_meeting": {},
         "savings": {},
     }
     for label, frac in FRACTIONS.items():
         k = min(k_grid, key=lambda g: abs(g - frac * config.max_tokens))
         result["psnr_at_fraction"][label] = {"k": k, "psnr": psnr(float(fixed[k].mean()))}
+        for clip, mse in zip(clips, per_clip[k], strict=True):
+            result["clip_psnr_at_fraction"][os.path.basename(clip)][label] = psnr(mse)
     for t in thresholds:
         tokens, dist = elastic[t]
         share = float((dist <= t).mean())
@@ -144,6 +148,10 @@ def markdown_tables(result: dict) -> str:
     ]
     for label, v in result["psnr_at_fraction"].items():
         lines.append(f"| {label} | {v['k']} | {v['psnr']:.2f} |")
+    labels = list(result["psnr_at_fraction"])
+    lines += ["", f"| clip (PSNR, dB) | {' | '.join(labels)} |", "|---" * (len(labels) + 1) + "|"]
+    for clip, row in result["clip_psnr_at_fraction"].items():
+        lines.append(f"| {clip} | {' | '.join(f'{row[label]:.2f}' for label in labels)} |")
     lines += [
         "",
         "| MSE threshold | PSNR | blocks meeting (elastic) | mean tokens (elastic) |"
