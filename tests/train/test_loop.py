@@ -81,31 +81,37 @@ def test_export_writes_a_loadable_model_with_its_eval_table(straight_run, tmp_pa
     assert "| 1/16 |" in card and "| 0.003 |" in card
 
 
-def test_init_from_an_exported_model(straight_run, media_dir, tmp_path):
-    export_run(straight_run[0], tmp_path / "base")
-    config = build_config({**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")})
-    result = train(tmp_path / "tuned", config, [str(media_dir)])
-    first_loss = losses(tmp_path / "tuned")[1]
+@pytest.fixture(scope="module")
+def tuned(straight_run, media_dir, tmp_path_factory):
+    """The straight run exported as `base`, and a one-step run started from it."""
+    root = tmp_path_factory.mktemp("tuned")
+    base_sha = export_run(straight_run[0], root / "base").sha256
+    settings = {**SETTINGS, "steps": 1, "init_from": str(root / "base")}
+    result = train(root / "plain", build_config(settings), [str(media_dir)])
+    return root, base_sha, settings, result
+
+
+def test_init_from_an_exported_model(straight_run, tuned):
+    root, _, _, result = tuned
     # Starting from trained weights, the first loss is near the end of the base run's.
     assert result.step == 1
-    assert first_loss < losses(straight_run[0])[1] + 0.05
+    assert losses(root / "plain")[1] < losses(straight_run[0])[1] + 0.05
 
 
-def test_init_from_with_grown_layers_starts_from_the_same_outputs(
-    straight_run, media_dir, tmp_path
-):
-    base_sha = export_run(straight_run[0], tmp_path / "base").sha256
-    settings = {**SETTINGS, "steps": 2, "init_from": str(tmp_path / "base")}
-    plain = train(tmp_path / "plain", build_config(settings), [str(media_dir)], stop_at=1)
+def test_init_from_with_grown_layers_starts_from_the_same_outputs(tuned, media_dir, tmp_path):
+    root, base_sha, settings, _ = tuned
+    # A copy of the base, since this test removes it.
+    shutil.copytree(root / "base", tmp_path / "base")
+    settings = {**settings, "steps": 2, "init_from": str(tmp_path / "base")}
     grown_config = build_config({**settings, "grow_layers": " 3, 4"})
     assert grown_config.grow_layers == "3,4"
     # Stopped before its first step (no checkpoint yet): the rerun must grow the base model
     # again, not start the saved shape from random weights.
     train(tmp_path / "grown", grown_config, [str(media_dir)], stop_at=0)
     grown = train(tmp_path / "grown", grown_config, [str(media_dir)], stop_at=1)
-    assert plain.step == grown.step == 1
+    assert grown.step == 1
     # Identity layers: the first step sees the base model's outputs, so the same loss.
-    assert losses(tmp_path / "grown")[1] == pytest.approx(losses(tmp_path / "plain")[1], rel=1e-5)
+    assert losses(tmp_path / "grown")[1] == pytest.approx(losses(root / "plain")[1], rel=1e-5)
     saved = json.loads((tmp_path / "grown" / "model.json").read_text())
     assert (saved["encoder_layers"], saved["decoder_layers"]) == (3, 4)
     # Once checkpointed, the run resumes as the grown model without its base.
@@ -119,13 +125,11 @@ def test_init_from_with_grown_layers_starts_from_the_same_outputs(
     assert f"starting from {base}" in card
 
 
-def test_init_from_with_mlp_stems_starts_from_the_same_outputs(straight_run, media_dir, tmp_path):
-    export_run(straight_run[0], tmp_path / "base")
-    settings = {**SETTINGS, "steps": 1, "init_from": str(tmp_path / "base")}
-    train(tmp_path / "plain", build_config(settings), [str(media_dir)])
+def test_init_from_with_mlp_stems_starts_from_the_same_outputs(tuned, media_dir, tmp_path):
+    root, _, settings, _ = tuned
     train(tmp_path / "stems", build_config({**settings, "grow_stems": True}), [str(media_dir)])
     # Zero branches: the first step sees the base model's outputs, so the same loss.
-    assert losses(tmp_path / "stems")[1] == pytest.approx(losses(tmp_path / "plain")[1], rel=1e-5)
+    assert losses(tmp_path / "stems")[1] == pytest.approx(losses(root / "plain")[1], rel=1e-5)
     export_run(tmp_path / "stems", tmp_path / "grown")
     _, config, _ = load_model(tmp_path / "grown")
     assert (config.patch_embed, config.head) == ("linear+mlp", "linear+mlp")
