@@ -23,6 +23,7 @@ OVERRIDES = {
     "weight_decay": "weight_decay",
     "grad_clip": "grad_clip",
     "image_ratio": "image_ratio",
+    "image_motion": "image_motion",
     "max_scale": "max_scale",
     "log_every": "log_every",
     "eval_every": "eval_every",
@@ -131,6 +132,10 @@ def command(
     weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
     grad_clip: Annotated[float | None, typer.Option(help="Global gradient norm clip.")] = None,
     image_ratio: Annotated[float | None, typer.Option(help="Share of image sequences.")] = None,
+    image_motion: Annotated[
+        float | None,
+        typer.Option(help="Share of image sequences that pan and zoom across one still."),
+    ] = None,
     max_scale: Annotated[float | None, typer.Option(help="Largest crop, in tile sides.")] = None,
     log_every: Annotated[int | None, typer.Option(help="Steps between metric lines.")] = None,
     eval_every: Annotated[int | None, typer.Option(help="Steps between evaluations.")] = None,

@@ -95,6 +95,10 @@ def model_card(
     ]
     if starts:
         lines.append(f"| data | {starts[0].get('data', '')} |")
+    lines.append(
+        f"| sampling | crops of 1 to {run.max_scale:g} tile sides; {run.image_ratio:.0%} image "
+        f"sequences, {run.image_motion:.0%} of them panning and zooming |"
+    )
     if trains:
         last = trains[-1]
         lines.append(f"| final training loss | MSE {last['mse']:.5f}, {last['psnr']:.2f} dB |")

@@ -144,6 +144,7 @@ def train(
         seq_blocks=config.seq_blocks,
         tile=tile,
         image_ratio=config.image_ratio,
+        image_motion=config.image_motion,
         max_scale=config.max_scale,
         seed=config.seed,
         eval_seed=config.eval_seed,

@@ -29,6 +29,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     keep_checkpoints: int = 3
     image_ratio: float = 0.2  # share of sequences drawn from still images
+    image_motion: float = 0.0  # share of those that pan and zoom over one still
     max_scale: float = 4.0  # crops cover 1x to this many times the tile side, then are shrunk
     cache_side: int = 0  # short side of decoded frames in the cache; 0: 4x the tile side
     max_frames_per_video: int = 3000  # bounds the cache for long clips
@@ -48,8 +49,9 @@ class TrainConfig:
         for name in (*positive, "checkpoint_every", "keep_checkpoints", "eval_sequences"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name.replace('_', '-')} must be at least 1")
-        if not 0.0 <= self.image_ratio <= 1.0:
-            raise UsageError("image-ratio must lie in [0, 1]")
+        for name in ("image_ratio", "image_motion"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UsageError(f"{name.replace('_', '-')} must lie in [0, 1]")
         if self.max_scale < 1.0:
             raise UsageError("max-scale must be at least 1")
         if not 0.0 <= self.holdout_fraction < 0.5:

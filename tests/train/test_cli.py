@@ -21,6 +21,10 @@ def test_bad_invocations_map_to_exit_codes(tmp_path):
     assert no_data.returncode == 2 and no_data.stderr.startswith("elastictok: error:")
     bad_preset = run_text("train", tmp_path, "--workdir", tmp_path / "b", "-c", "nope")
     assert bad_preset.returncode == 2
+    bad_motion = run_text(
+        "train", tmp_path, "-w", tmp_path / "e", "-c", "test", "--image-motion", 2
+    )
+    assert bad_motion.returncode == 2 and "image-motion must lie in [0, 1]" in bad_motion.stderr
     (tmp_path / "empty").mkdir()
     nothing = run_text("train", tmp_path / "empty", "--workdir", tmp_path / "c", "-c", "test")
     assert nothing.returncode == 3 and "no videos or images" in nothing.stderr

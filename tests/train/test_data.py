@@ -5,7 +5,7 @@ import pytest
 
 from elastictok_cli.errors import BadInputError
 from elastictok_cli.train.data import cache_size, find_media, load_cache
-from elastictok_cli.train.sampling import BatchSampler, scaled_crop, shrink
+from elastictok_cli.train.sampling import BatchSampler, moving_crop, scaled_crop, shrink
 
 TILE = (16, 16)
 
@@ -68,6 +68,61 @@ def test_scaled_crop_shape_and_range():
     crop = scaled_crop(rng, frames, (16, 16), max_scale=3.0)
     assert crop.shape == (5, 16, 16, 3) and crop.dtype == np.float32
     assert crop.min() >= -1.0 and crop.max() <= 1.0
+
+
+def ramp_image(height=48, width=200):
+    """A still whose red channel is the column index and green the row index."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    return np.stack([xx, yy, np.zeros_like(xx)], -1)[None].astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_moving_crop_pans_steadily_inside_the_still(seed):
+    rng = np.random.default_rng(seed)
+    frames = moving_crop(rng, ramp_image(), 8, (16, 16), max_scale=1.0)
+    assert frames.shape == (8, 16, 16, 3) and frames.dtype == np.float32
+    pixels = (frames + 1.0) * (255.0 / 2.0)
+    # At scale 1 every frame is an exact window: its corner pixel is where it lies.
+    left = np.minimum(pixels[:, 0, 0, 0], pixels[:, 0, -1, 0])
+    top = pixels[:, 0, 0, 1]
+    for path in (left, top):
+        # Equal sub-pixel steps (a linear ramp resamples exactly), at most a quarter of
+        # the window over the whole move.
+        np.testing.assert_allclose(np.diff(path), (path[-1] - path[0]) / 7, atol=2e-3)
+        assert abs(path[-1] - path[0]) <= 0.25 * 16 + 1e-3
+    # Inside the still: the ramp's values are never clamped at its edges.
+    assert left.min() >= 0 and left.max() + 15 <= 199 + 1e-3
+    assert top.min() >= 0 and top.max() + 15 <= 47 + 1e-3
+
+
+def test_moving_crop_of_a_large_still_moves_and_zooms_within_bounds():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (1, 60, 80, 3), dtype=np.uint8)
+    moved = 0
+    for _ in range(20):
+        frames = moving_crop(rng, image, 8, (16, 16), max_scale=3.0)
+        assert frames.min() >= -1.0 and frames.max() <= 1.0
+        moved += not np.allclose(frames[0], frames[-1])
+    assert moved >= 18
+
+
+def test_moving_image_samples_are_one_continuous_move(media_dir):
+    cache = make_cache(media_dir)
+    sampler = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=TILE, image_ratio=1.0, max_scale=2.0,
+        seed=0, image_motion=1.0,
+    )  # fmt: skip
+    batch = sampler.batch(0, 6)
+    frames = batch.reshape(6, 8, *TILE, 3)
+    steps = np.abs(np.diff(frames, axis=1)).mean(axis=(2, 3, 4))
+    # Frames change within blocks and across the block boundary alike: no cut, no stills.
+    assert (steps > 0).mean() > 0.5
+    assert steps[:, 3].max() <= 3 * np.median(steps) + 1e-6
+    # The evaluation blocks ignore motion, so runs with and without it compare.
+    still = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=TILE, image_ratio=1.0, max_scale=2.0, seed=0
+    )
+    np.testing.assert_array_equal(sampler.eval_batch(4), still.eval_batch(4))
 
 
 def test_batches_are_a_function_of_seed_and_step(media_dir):

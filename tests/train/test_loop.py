@@ -79,6 +79,7 @@ def test_export_writes_a_loadable_model_with_its_eval_table(straight_run, tmp_pa
     assert config.name == "tiny" and config.max_tokens == 8
     card = (tmp_path / "tiny" / "MODEL_CARD.md").read_text()
     assert "| 1/16 |" in card and "| 0.003 |" in card
+    assert "| sampling | crops of 1 to 4 tile sides; 20% image sequences, 0% of them" in card
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,8 @@ def test_rerun_resumes_saved_settings_and_may_only_extend_steps(tmp_path):
 def test_impossible_settings_are_usage_errors():
     with pytest.raises(UsageError):
         build_config({"image_ratio": 1.5})
+    with pytest.raises(UsageError, match="image-motion"):
+        build_config({"image_motion": -0.1})
     with pytest.raises(UsageError):
         build_config({"batch_size": 0})
     with pytest.raises(UsageError, match="needs --init-from"):
