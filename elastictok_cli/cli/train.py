@@ -102,9 +102,12 @@ class RichReporter:
         """Print the eval line."""
         if not self.enabled:
             return
-        psnr = "  ".join(f"{k}: {v:.2f}" for k, v in result["psnr_at"].items())
+        pooled = result["pooled_psnr_at"]
+        psnr = "  ".join(f"{k}: {v:.2f} ({pooled[k]:.2f})" for k, v in result["psnr_at"].items())
         share = "  ".join(f"{k}: {v:.0%}" for k, v in result["share_meeting"].items())
-        self.console.print(f"eval @ {step}  PSNR {psnr}  |  blocks meeting MSE {share}")
+        self.console.print(
+            f"eval @ {step}  PSNR per block (of the mean MSE) {psnr}  |  blocks meeting MSE {share}"
+        )
 
     def close(self) -> None:
         """Remove the live bar."""

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from flax import nnx
 
 from elastictok_cli.model.config import PRESETS
@@ -53,8 +54,16 @@ def test_evaluate_reports_every_fraction_and_threshold():
     config = PRESETS["test"]
     graphdef, params = nnx.split(ElasticTok(config, rngs=nnx.Rngs(0)))
     blocks = np.zeros((2, 2, 4, 16, 16, 3), np.float32)
+    # One flat sequence, one of noise: blocks of very different difficulty.
+    blocks[1] = np.random.default_rng(0).uniform(-1, 1, blocks[1].shape)
     result = evaluate(graphdef, params, config, blocks)
     assert list(result["psnr_at"]) == ["1/16", "1/4", "1/2", "1"]
     assert result["blocks"] == 4
+    # Pooling the MSE first never scores higher than averaging per-block PSNR (Jensen),
+    # and is exactly the PSNR of the mean block MSE.
+    full = np.asarray(block_mse_at(graphdef, params, blocks, config.max_tokens))
+    assert result["pooled_psnr_at"]["1"] == pytest.approx(10 * np.log10(4 / full.mean()))
+    for frac, psnr in result["pooled_psnr_at"].items():
+        assert psnr < result["psnr_at"][frac]
     assert all(0.0 <= v <= 1.0 for v in result["share_meeting"].values())
     assert "| 0.007 |" in format_table(result)
