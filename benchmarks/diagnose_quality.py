@@ -1,0 +1,133 @@
+"""Where a model's full-token error comes from: three measurements behind the model card.
+
+Run:
+  python benchmarks/diagnose_quality.py scale CLIP... --model models/NAME
+      full-token PSNR (of the mean MSE) of the first 8 frames cut into whole tiles, at
+      the clip's size and scaled down to 0.85, 0.6 and 0.43 of it, as training crops are;
+  python benchmarks/diagnose_quality.py pca CLIP...
+      PSNR kept by the top 64, 96, 128 and 160 principal components of the first 16
+      frames' patches: the ceiling of a linear patch embedding of that width;
+  python benchmarks/diagnose_quality.py crops DATA... --model models/NAME [--model ...]
+      the in-run evaluation crops of `elastictok train` (held-out parts of DATA), 16 and
+      128 blocks, at 1/16, 1/4, 1/2 and all tokens: mean per-block PSNR / PSNR of the
+      mean MSE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import av
+import numpy as np
+from flax import nnx
+
+from elastictok_cli.model.weights import load_model
+from elastictok_cli.train.data import load_cache
+from elastictok_cli.train.evaluate import block_mse_at
+from elastictok_cli.train.sampling import BatchSampler
+
+SCALES = (1.0, 0.85, 0.6, 0.43)
+COMPONENTS = (64, 96, 128, 160)
+
+
+def read_frames(path: str, count: int, scale: float = 1.0) -> np.ndarray:
+    """The first `count` frames as float32 (n, h, w, 3) in [-1, 1], area-scaled."""
+    frames = []
+    with av.open(path) as container:
+        for frame in container.decode(video=0):
+            h, w = 2 * round(frame.height * scale / 2), 2 * round(frame.width * scale / 2)
+            rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
+            frames.append(rgb)
+            if len(frames) == count:
+                break
+    return np.stack(frames).astype(np.float32) / 127.5 - 1.0
+
+
+def whole_tiles(frames: np.ndarray, tile: int, frames_per_block: int) -> np.ndarray:
+    """Sequences (tiles, blocks, F, tile, tile, 3) of the whole tiles only (no padding)."""
+    n, height, width, _ = frames.shape
+    ty, tx = height // tile, width // tile
+    cut = frames[:, : ty * tile, : tx * tile].reshape(n, ty, tile, tx, tile, 3)
+    tiles = cut.transpose(1, 3, 0, 2, 4, 5).reshape(ty * tx, n, tile, tile, 3)
+    return tiles.reshape(ty * tx, n // frames_per_block, frames_per_block, tile, tile, 3)
+
+
+def psnr_pair(mse: np.ndarray) -> tuple[float, float]:
+    """(mean per-block PSNR, PSNR of the mean MSE) of block MSEs on the [-1, 1] scale."""
+    mse = np.maximum(np.asarray(mse, np.float64).ravel(), 1e-12)
+    return float(np.mean(10 * np.log10(4 / mse))), 10 * math.log10(4 / mse.mean())
+
+
+def scale_command(args) -> None:
+    """Full-token PSNR of each clip at its size and scaled down."""
+    model, config, _ = load_model(args.model[0])
+    graphdef, params = nnx.split(model)
+    f = config.frames_per_block
+    for clip in args.inputs:
+        row = []
+        for scale in SCALES:
+            blocks = whole_tiles(read_frames(clip, 2 * f, scale), config.tile_height, f)
+            mse = block_mse_at(graphdef, params, blocks, config.max_tokens)
+            row.append(f"{scale:g}x: {psnr_pair(mse)[1]:.2f} dB")
+        print(clip.rsplit("/", 1)[-1], "  ".join(row), flush=True)
+
+
+def pca_command(args) -> None:
+    """PSNR kept by the top principal components of 8x8x3 patches."""
+    for clip in args.inputs:
+        x = read_frames(clip, 16).astype(np.float64)
+        n, h, w, _ = x.shape
+        h, w = h // 8 * 8, w // 8 * 8
+        patches = x[:, :h, :w].reshape(n, h // 8, 8, w // 8, 8, 3).transpose(0, 1, 3, 2, 4, 5)
+        patches = patches.reshape(-1, 192)
+        centred = patches - patches.mean(axis=0)
+        _, _, basis = np.linalg.svd(centred, full_matrices=False)
+        row = []
+        for d in COMPONENTS:
+            residual = centred - centred @ basis[:d].T @ basis[:d]
+            row.append(f"{d}: {10 * math.log10(4 / max(np.mean(residual**2), 1e-30)):.1f} dB")
+        print(clip.rsplit("/", 1)[-1], "  ".join(row), flush=True)
+
+
+def crops_command(args) -> None:
+    """Both PSNR measures on the in-run evaluation crops, for each model."""
+    cache = load_cache(
+        args.inputs, tile=(64, 64), seq_frames=8, short_side=256, max_frames=3000,
+        holdout_fraction=0.1,
+    )  # fmt: skip
+    sampler = BatchSampler(
+        cache, frames_per_block=4, seq_blocks=2, tile=(64, 64), image_ratio=args.image_ratio,
+        max_scale=args.max_scale, seed=0,
+    )  # fmt: skip
+    sets = {n: sampler.eval_batch(n) for n in (8, 64)}
+    for path in args.model:
+        model, config, sha = load_model(path)
+        graphdef, params = nnx.split(model)
+        for n, blocks in sets.items():
+            cells = []
+            for share in (16, 4, 2, 1):
+                keep = max(config.min_tokens, config.max_tokens // share)
+                mean, pooled = psnr_pair(block_mse_at(graphdef, params, blocks, keep))
+                cells.append(f"1/{share}: {mean:.2f} / {pooled:.2f}")
+            print(f"{path} ({sha[:12]}) {2 * n} blocks  " + "  ".join(cells), flush=True)
+
+
+def main() -> None:
+    """Parse and run one measurement."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("measure", choices=("scale", "pca", "crops"))
+    parser.add_argument("inputs", nargs="+", help="clips (scale, pca) or training DATA (crops)")
+    parser.add_argument("--model", action="append", default=None)
+    parser.add_argument("--image-ratio", type=float, default=0.5)
+    parser.add_argument("--max-scale", type=float, default=2.0)
+    args = parser.parse_args()
+    if args.measure != "pca" and not args.model:
+        parser.error(f"{args.measure} needs --model")
+    {"scale": scale_command, "pca": pca_command, "crops": crops_command}[args.measure](args)
+
+
+if __name__ == "__main__":
+    main()
