@@ -16,15 +16,15 @@ Run:
 from __future__ import annotations
 
 import argparse
-import math
+from pathlib import Path
 
 import av
 import numpy as np
 from flax import nnx
 
 from elastictok_cli.model.weights import load_model
-from elastictok_cli.train.data import load_cache
-from elastictok_cli.train.evaluate import block_mse_at
+from elastictok_cli.train.data import decode_frames, load_cache
+from elastictok_cli.train.evaluate import block_mse_at, psnr_of
 from elastictok_cli.train.sampling import BatchSampler
 
 SCALES = (1.0, 0.85, 0.6, 0.43)
@@ -32,16 +32,12 @@ COMPONENTS = (64, 96, 128, 160)
 
 
 def read_frames(path: str, count: int, scale: float = 1.0) -> np.ndarray:
-    """The first `count` frames as float32 (n, h, w, 3) in [-1, 1], area-scaled."""
-    frames = []
+    """The first `count` frames as float32 (n, h, w, 3) in [-1, 1], decoded as the cache does."""
     with av.open(path) as container:
-        for frame in container.decode(video=0):
-            h, w = 2 * round(frame.height * scale / 2), 2 * round(frame.width * scale / 2)
-            rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
-            frames.append(rgb)
-            if len(frames) == count:
-                break
-    return np.stack(frames).astype(np.float32) / 127.5 - 1.0
+        stream = container.streams.video[0].codec_context
+        short = min(stream.height, stream.width)
+    frames = decode_frames(Path(path), round(short * scale), (1, 1), count)
+    return frames.astype(np.float32) / 127.5 - 1.0
 
 
 def whole_tiles(frames: np.ndarray, tile: int, frames_per_block: int) -> np.ndarray:
@@ -55,8 +51,8 @@ def whole_tiles(frames: np.ndarray, tile: int, frames_per_block: int) -> np.ndar
 
 def psnr_pair(mse: np.ndarray) -> tuple[float, float]:
     """(mean per-block PSNR, PSNR of the mean MSE) of block MSEs on the [-1, 1] scale."""
-    mse = np.maximum(np.asarray(mse, np.float64).ravel(), 1e-12)
-    return float(np.mean(10 * np.log10(4 / mse))), 10 * math.log10(4 / mse.mean())
+    mse = np.asarray(mse, np.float64).ravel()
+    return float(np.mean(psnr_of(mse))), float(psnr_of(mse.mean()))
 
 
 def scale_command(args) -> None:
@@ -86,7 +82,7 @@ def pca_command(args) -> None:
         row = []
         for d in COMPONENTS:
             residual = centred - centred @ basis[:d].T @ basis[:d]
-            row.append(f"{d}: {10 * math.log10(4 / max(np.mean(residual**2), 1e-30)):.1f} dB")
+            row.append(f"{d}: {psnr_of(np.mean(residual**2)):.1f} dB")
         print(clip.rsplit("/", 1)[-1], "  ".join(row), flush=True)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import tempfile
 
@@ -29,6 +28,7 @@ from elastictok_cli.codec import model_registry
 from elastictok_cli.codec.encoder import EncodeSettings, encode
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.media import open_media
+from elastictok_cli.train.evaluate import psnr_of
 
 FRACTIONS = {"1/16": 1 / 16, "1/4": 1 / 4, "1/2": 1 / 2, "1": 1.0}
 PAPER_THRESHOLDS = (0.003, 0.007, 0.015)
@@ -65,7 +65,7 @@ def encode_clip(path: str, loaded, settings: EncodeSettings, frames: int, workdi
 
 def psnr(mse: float) -> float:
     """PSNR in dB of an MSE on the [-1, 1] scale."""
-    return 10 * math.log10(4 / max(mse, 1e-12))
+    return float(psnr_of(mse))
 
 
 def evaluate(clips, loaded, frames: int, k_grid) -> dict:
@@ -114,8 +114,7 @@ def evaluate(clips, loaded, frames: int, k_grid) -> dict:
     # ones, and the pooled PSNR above is set by the textured.
     result["clip_block_psnr_full"] = {
         os.path.basename(clip): {
-            f"p{q}": float(np.percentile(10 * np.log10(4 / np.maximum(d, 1e-12)), q))
-            for q in BLOCK_PERCENTILES
+            f"p{q}": float(np.percentile(psnr_of(d), q)) for q in BLOCK_PERCENTILES
         }
         for clip, d in zip(clips, per_clip[config.max_tokens], strict=True)
     }
