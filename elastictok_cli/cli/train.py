@@ -34,6 +34,7 @@ OVERRIDES = {
     "init_from": "init_from",
     "grow_layers": "grow_layers",
     "grow_stems": "grow_stems",
+    "widen_decoder": "widen_decoder",
 }
 
 
@@ -162,6 +163,15 @@ def command(
             "--grow-stems",
             help="Give the --init-from model's linear patch embedding and output head a "
             "small MLP branch each, starting at zero, so training starts from the same outputs.",
+        ),
+    ] = None,
+    widen_decoder: Annotated[
+        int | None,
+        typer.Option(
+            metavar="WIDTH",
+            help="Widen the --init-from model's decoder to WIDTH channels, adding heads of "
+            "the same size; the new channels start at zero, so training starts from the "
+            "same outputs.",
         ),
     ] = None,
     export: Annotated[

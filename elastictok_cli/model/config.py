@@ -20,6 +20,7 @@ class ModelConfig:
     decoder_layers: int = 4
     decoder_width: int | None = None  # None: same as the encoder
     heads: int = 4
+    decoder_heads: int | None = None  # None: same as the encoder
     mlp_ratio: float = 8 / 3  # SwiGLU hidden size = mlp_ratio * width, the LLaMA convention
     bottleneck: str = "fsq"  # "fsq" (discrete tokens) or "vae" (continuous)
     fsq_levels: tuple[int, ...] = (8, 8, 8, 5, 5, 5)
@@ -36,7 +37,7 @@ class ModelConfig:
             raise ValueError(f"{self.name}: patch {self.patch} does not divide the block")
         if not 0 < self.min_tokens <= self.max_tokens:
             raise ValueError(f"{self.name}: min_tokens must lie in [1, {self.max_tokens}]")
-        if self.width % self.heads or self.dec_width % self.heads:
+        if self.width % self.heads or self.dec_width % self.dec_heads:
             raise ValueError(f"{self.name}: widths must be divisible by heads")
         if self.bottleneck not in ("fsq", "vae"):
             raise ValueError(f"{self.name}: unknown bottleneck {self.bottleneck!r}")
@@ -63,6 +64,11 @@ class ModelConfig:
     def dec_width(self) -> int:
         """Width of the decoder transformer."""
         return self.decoder_width or self.width
+
+    @property
+    def dec_heads(self) -> int:
+        """Attention heads of the decoder transformer."""
+        return self.decoder_heads or self.heads
 
     @property
     def latent_dim(self) -> int:

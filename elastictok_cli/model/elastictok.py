@@ -38,7 +38,7 @@ class ElasticTok(nnx.Module):
         # latent: zero is itself a valid FSQ code, the learned vector is unambiguous.
         self.dropped_embedding = nnx.Param(init(rngs.params(), (c.dec_width,)))
         self.decoder = Transformer(
-            c.dec_width, c.decoder_layers, c.heads, c.mlp_ratio, c.rope_base, rngs=rngs
+            c.dec_width, c.decoder_layers, c.dec_heads, c.mlp_ratio, c.rope_base, rngs=rngs
         )
         self.head = make_head(c.head, c.dec_width, c.patch_dim, rngs)
 

@@ -7,11 +7,17 @@ beside a linear patch embedding or output head adds nothing while its output pro
 is zero. The zero projections receive gradients at the first step (their inputs are not
 zero); the rest of a new part does from the second, once those projections pass
 something on.
+
+Widening the decoder works the same way on channels: the new residual channels start at
+zero because everything that writes into them does, new attention heads and MLP units
+write nothing into the old channels, and the RMS norms are rescaled so the zero channels
+do not change the old channels' root mean square.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax.numpy as jnp
 from flax import nnx
@@ -55,6 +61,57 @@ def add_mlp_stems(model: ElasticTok, seed: int = 0) -> ElasticTok:
         return tuple(str(p) for p in path) in branch_outputs
 
     return _grow(model, config, is_branch_output, seed)
+
+
+def widen_decoder(model: ElasticTok, width: int, seed: int = 0) -> ElasticTok:
+    """A copy of `model` whose decoder is `width` wide, with heads of the same size added."""
+    old = model.config
+    if old.head != "linear":
+        raise ValueError(f"widening the decoder needs a linear head, not {old.head!r}")
+    if width <= old.dec_width:
+        raise ValueError(f"cannot widen the {old.dec_width}-wide decoder to {width}")
+    head_dim = old.dec_width // old.dec_heads
+    if width % head_dim:
+        raise ValueError(f"the decoder width must be a multiple of the head size {head_dim}")
+    config = dataclasses.replace(old, decoder_width=width, decoder_heads=width // head_dim)
+    grown = ElasticTok(config, rngs=nnx.Rngs(seed))
+    narrow, wide = old.dec_width, width
+    hidden, wide_hidden = (int(old.mlp_ratio * w) for w in (narrow, wide))
+    variables = dict(nnx.to_flat_state(nnx.state(grown)))
+    for path, leaf in nnx.to_flat_state(nnx.state(model)):
+        target = variables[path]
+        fresh, trained = target.get_value(), leaf.get_value()
+        parts = tuple(str(p) for p in path)
+        if fresh.shape == trained.shape:
+            target.set_value(trained)
+        elif parts[-1] == "scale":
+            # Zero channels lower the mean square by narrow/wide: scaling up keeps x / rms.
+            ratio = math.sqrt(narrow / wide)
+            target.set_value(_corner(jnp.full_like(fresh, ratio), trained * ratio))
+        elif parts[-2:] == ("qkv", "kernel"):
+            # Query, key and value sections each gain the new heads at their end.
+            for i in range(3):
+                section = trained[:, i * narrow : (i + 1) * narrow]
+                fresh = fresh.at[:narrow, i * wide : i * wide + narrow].set(section)
+            target.set_value(fresh)
+        elif parts[-2:] == ("gate_up", "kernel"):
+            fresh = fresh.at[:narrow, :hidden].set(trained[:, :hidden])
+            target.set_value(
+                fresh.at[:narrow, wide_hidden : wide_hidden + hidden].set(trained[:, hidden:])
+            )
+        elif parts[0] == "head":
+            # Reads the new channels, which are zero until training fills them.
+            target.set_value(_corner(fresh, trained))
+        else:
+            # Everything else writes into the residual stream: nothing into new channels,
+            # and new heads and MLP units write nothing into the old ones.
+            target.set_value(_corner(jnp.zeros_like(fresh), trained))
+    return grown
+
+
+def _corner(array, block):
+    """`array` with `block` written into its leading corner."""
+    return array.at[tuple(slice(0, n) for n in block.shape)].set(block)
 
 
 def _grow(model: ElasticTok, config, is_zeroed, seed: int) -> ElasticTok:

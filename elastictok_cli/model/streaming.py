@@ -36,8 +36,9 @@ def empty_cache(config: ModelConfig, streams: int, *, decoder: bool) -> KVCache:
     """A cache for `streams` independent token streams with nothing committed."""
     layers = config.decoder_layers if decoder else config.encoder_layers
     width = config.dec_width if decoder else config.width
+    heads = config.dec_heads if decoder else config.heads
     slots = config.context_blocks - 1
-    shape = (layers, streams, slots * config.max_tokens, config.heads, width // config.heads)
+    shape = (layers, streams, slots * config.max_tokens, heads, width // heads)
     return KVCache(jnp.zeros(shape), jnp.zeros(shape), jnp.zeros((streams,), jnp.int32))
 
 

@@ -139,6 +139,8 @@ def _origin(run, starts: list[dict]) -> str:
     named = [s["init_model"] for s in starts if "init_model" in s]
     model = f"the exported model {named[0]}" if named else "an exported model"
     grown = f", deepened to {run.grow_layers} layers" if run.grow_layers else ""
+    if run.widen_decoder:
+        grown += f", its decoder widened to {run.widen_decoder}"
     if run.grow_stems:
         grown += ", with MLP branches added beside its linear embedding and head"
     return f"in this run, starting from {model}{grown}"

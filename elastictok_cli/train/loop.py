@@ -17,7 +17,7 @@ from flax import nnx
 from elastictok_cli.errors import BadInputError, UsageError
 from elastictok_cli.model.config import ModelConfig, get_preset
 from elastictok_cli.model.elastictok import ElasticTok, count_params
-from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers
+from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers, widen_decoder
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train import sharding
 from elastictok_cli.train.checkpoints import Checkpoints, has_checkpoint
@@ -83,6 +83,11 @@ def run_model_config(
                 model = grow_depth(model, *parse_layers(config.grow_layers), seed=config.seed)
             except ValueError as err:
                 raise UsageError(f"--grow-layers: {err}") from None
+        if config.widen_decoder:
+            try:
+                model = widen_decoder(model, config.widen_decoder, seed=config.seed)
+            except ValueError as err:
+                raise UsageError(f"--widen-decoder: {err}") from None
         if config.grow_stems:
             try:
                 model = add_mlp_stems(model, seed=config.seed)

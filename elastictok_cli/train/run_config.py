@@ -41,6 +41,7 @@ class TrainConfig:
     init_from: str | None = None  # an exported model folder to start from
     grow_layers: str | None = None  # "ENC,DEC": deepen the init_from model to these counts
     grow_stems: bool = False  # give the init_from model's linear embedding and head MLP branches
+    widen_decoder: int | None = None  # widen the init_from model's decoder to this width
     optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
 
     def __post_init__(self):
@@ -58,6 +59,11 @@ class TrainConfig:
             raise UsageError("holdout-fraction must lie in [0, 0.5)")
         if self.grow_stems and self.init_from is None:
             raise UsageError("grow-stems needs --init-from (a trained model to grow)")
+        if self.widen_decoder is not None:
+            if self.init_from is None:
+                raise UsageError("widen-decoder needs --init-from (a trained model to widen)")
+            if self.widen_decoder < 1:
+                raise UsageError("widen-decoder must be at least 1")
         if self.grow_layers is not None:
             if self.init_from is None:
                 raise UsageError("grow-layers needs --init-from (a trained model to deepen)")

@@ -5,8 +5,9 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
+from support.streaming import stream_through
 
-from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers
+from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers, widen_decoder
 
 
 def test_grown_model_computes_the_same_reconstructions(model, config, patches, keep):
@@ -88,3 +89,57 @@ def test_mlp_stems_keep_the_reconstructions_and_learn_from_the_first_step(model,
 def test_mlp_stems_need_linear_stems(model):
     with pytest.raises(ValueError, match="needs a linear patch embedding"):
         add_mlp_stems(add_mlp_stems(model))
+
+
+@pytest.fixture(scope="module")
+def settled(model):
+    """The tiny model with its dropped-token vector at a trained model's size.
+
+    At initialisation that vector is tiny (mean square 4e-4), so the RMS norms' epsilon
+    (1e-6), which widening does not rescale, shows; the shipped model's is 0.017.
+    """
+    settled = nnx.clone(model)
+    settled.dropped_embedding[...] = 10 * settled.dropped_embedding[...]
+    return settled
+
+
+def test_widened_decoder_keeps_the_reconstructions(settled, config, patches, keep):
+    model = settled
+    wide = widen_decoder(model, 2 * config.width, seed=1)
+    assert (wide.config.dec_width, wide.config.dec_heads) == (2 * config.width, 2 * config.heads)
+    assert wide.config.width == config.width
+    before, after = model(patches, keep), wide(patches, keep)
+    np.testing.assert_array_equal(np.asarray(after["codes"]), np.asarray(before["codes"]))
+    # Equal up to rounding and the norms' epsilon: well under one 8-bit level (2 / 255).
+    np.testing.assert_allclose(np.asarray(after["recon"]), np.asarray(before["recon"]), atol=1e-3)
+    # The block-by-block codec path, whose decoder cache has the new head count, agrees.
+    _, streamed = stream_through(wide, wide.config, patches, keep)
+    np.testing.assert_allclose(np.asarray(streamed), np.asarray(before["recon"]), atol=1e-3)
+
+
+def test_widened_decoder_learns_its_new_channels_from_the_first_step(model, config, patches, keep):
+    narrow = config.width
+    hidden = int(config.mlp_ratio * narrow)
+    wide = widen_decoder(model, 2 * narrow, seed=1)
+
+    def loss(m):
+        return jnp.mean((m(patches, keep)["recon"] - patches) ** 2)
+
+    grads = nnx.grad(loss)(wide).decoder.layers[0]
+    # Writes into the new channels, and from the new heads and units into the old ones.
+    for written in (
+        grads.attn.out.kernel[...][:, narrow:],
+        grads.attn.out.kernel[...][narrow:, :narrow],
+        grads.mlp.down.kernel[...][:, narrow:],
+        grads.mlp.down.kernel[...][hidden:, :narrow],
+    ):
+        assert float(jnp.abs(written).max()) > 0
+
+
+def test_widening_is_refused_when_it_cannot_keep_the_outputs(model, config):
+    with pytest.raises(ValueError, match="cannot widen"):
+        widen_decoder(model, config.width)
+    with pytest.raises(ValueError, match="multiple of the head size"):
+        widen_decoder(model, config.width + 3)
+    with pytest.raises(ValueError, match="needs a linear head"):
+        widen_decoder(add_mlp_stems(model), 2 * config.width)

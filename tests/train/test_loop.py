@@ -138,6 +138,27 @@ def test_init_from_with_mlp_stems_starts_from_the_same_outputs(tuned, media_dir,
     assert "with MLP branches added beside its linear embedding and head" in card
 
 
+def test_init_from_with_a_widened_decoder_starts_from_the_same_outputs(tuned, media_dir, tmp_path):
+    root, _, settings, _ = tuned
+    wide = PRESETS["test"].width * 2
+    train(tmp_path / "wide", build_config({**settings, "widen_decoder": wide}), [str(media_dir)])
+    # Zero new channels: the first step sees the base model's outputs, up to the norms'
+    # epsilon, which the barely trained base's tiny dropped-token vector makes show.
+    assert losses(tmp_path / "wide")[1] == pytest.approx(losses(root / "plain")[1], rel=1e-3)
+    export_run(tmp_path / "wide", tmp_path / "wider")
+    _, config, _ = load_model(tmp_path / "wider")
+    assert (config.width, config.dec_width, config.dec_heads) == (wide // 2, wide, 4)
+    card = (tmp_path / "wider" / "MODEL_CARD.md").read_text()
+    assert f"its decoder widened to {wide}" in card
+
+
+def test_widening_to_a_width_the_heads_do_not_divide_is_a_usage_error(tmp_path):
+    make_model_folder(tmp_path / "base")
+    config = build_config({**SETTINGS, "init_from": str(tmp_path / "base"), "widen_decoder": 33})
+    with pytest.raises(UsageError, match="--widen-decoder: .*multiple of the head size"):
+        run_model_config(tmp_path / "run", config, has_checkpoint=False)
+
+
 def test_growing_below_the_base_depth_is_a_usage_error(tmp_path):
     deep = dataclasses.replace(PRESETS["test"], encoder_layers=2, decoder_layers=2)
     make_model_folder(tmp_path / "base", config=deep)

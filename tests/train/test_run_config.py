@@ -45,6 +45,10 @@ def test_impossible_settings_are_usage_errors():
         build_config({"grow_layers": "6", "init_from": "models/x"})
     with pytest.raises(UsageError, match="grow-stems needs --init-from"):
         build_config({"grow_stems": True})
+    with pytest.raises(UsageError, match="widen-decoder needs --init-from"):
+        build_config({"widen_decoder": 192})
+    with pytest.raises(UsageError, match="widen-decoder must be at least 1"):
+        build_config({"widen_decoder": 0, "init_from": "models/x"})
 
 
 def test_runs_saved_before_eval_seed_keep_their_eval_crops():
