@@ -85,7 +85,7 @@ def widen_decoder(model: ElasticTok, width: int, seed: int = 0) -> ElasticTok:
         if fresh.shape == trained.shape:
             target.set_value(trained)
         elif parts[-1] == "scale":
-            # Zero channels lower the mean square by narrow/wide: scaling up keeps x / rms.
+            # Zero channels lower the mean square by narrow/wide; smaller scales undo that.
             ratio = math.sqrt(narrow / wide)
             target.set_value(_corner(jnp.full_like(fresh, ratio), trained * ratio))
         elif parts[-2:] == ("qkv", "kernel"):
