@@ -23,9 +23,10 @@ import numpy as np
 from flax import nnx
 
 from elastictok_cli.model.weights import load_model
-from elastictok_cli.train.data import decode_frames, load_cache
+from elastictok_cli.train.data import decode_frames
 from elastictok_cli.train.evaluate import block_mse_at, psnr_of
-from elastictok_cli.train.sampling import BatchSampler
+from elastictok_cli.train.loop import load_data
+from elastictok_cli.train.run_config import TrainConfig
 
 SCALES = (1.0, 0.85, 0.6, 0.43)
 COMPONENTS = (64, 96, 128, 160)
@@ -88,14 +89,9 @@ def pca_command(args) -> None:
 
 def crops_command(args) -> None:
     """Both PSNR measures on the in-run evaluation crops, for each model."""
-    cache = load_cache(
-        args.inputs, tile=(64, 64), seq_frames=8, short_side=256, max_frames=3000,
-        holdout_fraction=0.1,
-    )  # fmt: skip
-    sampler = BatchSampler(
-        cache, frames_per_block=4, seq_blocks=2, tile=(64, 64), image_ratio=args.image_ratio,
-        max_scale=args.max_scale, seed=0,
-    )  # fmt: skip
+    # The run's own cache and sampler, so the crops are those `elastictok train` evaluates.
+    settings = TrainConfig(image_ratio=args.image_ratio, max_scale=args.max_scale)
+    _, sampler = load_data(args.inputs, settings, load_model(args.model[0])[1])
     sets = {n: sampler.eval_batch(n) for n in (8, 64)}
     for path in args.model:
         model, config, sha = load_model(path)

@@ -37,12 +37,12 @@ def grow_depth(
         )
     config = dataclasses.replace(old, encoder_layers=encoder_layers, decoder_layers=decoder_layers)
 
-    def is_new_output(path: tuple) -> bool:
-        return _is_output_projection(path, "encoder", old.encoder_layers) or (
-            _is_output_projection(path, "decoder", old.decoder_layers)
+    def is_new_output(parts: tuple) -> bool:
+        return _is_output_projection(parts, "encoder", old.encoder_layers) or (
+            _is_output_projection(parts, "decoder", old.decoder_layers)
         )
 
-    return _grow(model, config, is_new_output, seed)
+    return _grow(model, config, seed, _keep_or_zero(is_new_output))
 
 
 def add_mlp_stems(model: ElasticTok, seed: int = 0) -> ElasticTok:
@@ -57,10 +57,10 @@ def add_mlp_stems(model: ElasticTok, seed: int = 0) -> ElasticTok:
 
     branch_outputs = (("embed", "out", "kernel"), ("head", "out", "kernel"))
 
-    def is_branch_output(path: tuple) -> bool:
-        return tuple(str(p) for p in path) in branch_outputs
+    def is_branch_output(parts: tuple) -> bool:
+        return parts in branch_outputs
 
-    return _grow(model, config, is_branch_output, seed)
+    return _grow(model, config, seed, _keep_or_zero(is_branch_output))
 
 
 def widen_decoder(model: ElasticTok, width: int, seed: int = 0) -> ElasticTok:
@@ -74,39 +74,33 @@ def widen_decoder(model: ElasticTok, width: int, seed: int = 0) -> ElasticTok:
     if width % head_dim:
         raise ValueError(f"the decoder width must be a multiple of the head size {head_dim}")
     config = dataclasses.replace(old, decoder_width=width, decoder_heads=width // head_dim)
-    grown = ElasticTok(config, rngs=nnx.Rngs(seed))
     narrow, wide = old.dec_width, width
     hidden, wide_hidden = (int(old.mlp_ratio * w) for w in (narrow, wide))
-    variables = dict(nnx.to_flat_state(nnx.state(grown)))
-    for path, leaf in nnx.to_flat_state(nnx.state(model)):
-        target = variables[path]
-        fresh, trained = target.get_value(), leaf.get_value()
-        parts = tuple(str(p) for p in path)
+
+    def fill(parts: tuple, fresh, trained):
         if fresh.shape == trained.shape:
-            target.set_value(trained)
-        elif parts[-1] == "scale":
+            return trained
+        if parts[-1] == "scale":
             # Zero channels lower the mean square by narrow/wide; smaller scales undo that.
             ratio = math.sqrt(narrow / wide)
-            target.set_value(_corner(jnp.full_like(fresh, ratio), trained * ratio))
-        elif parts[-2:] == ("qkv", "kernel"):
+            return _corner(jnp.full_like(fresh, ratio), trained * ratio)
+        if parts[-2:] == ("qkv", "kernel"):
             # Query, key and value sections each gain the new heads at their end.
             for i in range(3):
                 section = trained[:, i * narrow : (i + 1) * narrow]
                 fresh = fresh.at[:narrow, i * wide : i * wide + narrow].set(section)
-            target.set_value(fresh)
-        elif parts[-2:] == ("gate_up", "kernel"):
+            return fresh
+        if parts[-2:] == ("gate_up", "kernel"):
             fresh = fresh.at[:narrow, :hidden].set(trained[:, :hidden])
-            target.set_value(
-                fresh.at[:narrow, wide_hidden : wide_hidden + hidden].set(trained[:, hidden:])
-            )
-        elif parts[0] == "head":
+            return fresh.at[:narrow, wide_hidden : wide_hidden + hidden].set(trained[:, hidden:])
+        if parts[0] == "head":
             # Reads the new channels, which are zero until training fills them.
-            target.set_value(_corner(fresh, trained))
-        else:
-            # Everything else writes into the residual stream: nothing into new channels,
-            # and new heads and MLP units write nothing into the old ones.
-            target.set_value(_corner(jnp.zeros_like(fresh), trained))
-    return grown
+            return _corner(fresh, trained)
+        # Everything else writes into the residual stream: nothing into new channels,
+        # and new heads and MLP units write nothing into the old ones.
+        return _corner(jnp.zeros_like(fresh), trained)
+
+    return _grow(model, config, seed, fill)
 
 
 def _corner(array, block):
@@ -114,22 +108,34 @@ def _corner(array, block):
     return array.at[tuple(slice(0, n) for n in block.shape)].set(block)
 
 
-def _grow(model: ElasticTok, config, is_zeroed, seed: int) -> ElasticTok:
-    """A model of `config` holding `model`'s weights, its new parts' outputs zeroed."""
+def _grow(model: ElasticTok, config, seed: int, fill) -> ElasticTok:
+    """A model of `config` whose every variable is `fill(path parts, fresh value, trained)`.
+
+    `trained` is `model`'s value at the same path, or None where the grown model is new.
+    """
     grown = ElasticTok(config, rngs=nnx.Rngs(seed))
+    trained = dict(nnx.to_flat_state(nnx.state(model)))
     # The state's leaves are the grown model's own variables: setting them sets the model.
-    variables = dict(nnx.to_flat_state(nnx.state(grown)))
-    for path, leaf in nnx.to_flat_state(nnx.state(model)):
-        variables[path].set_value(leaf.get_value())
-    for path, leaf in variables.items():
-        if is_zeroed(path):
-            leaf.set_value(jnp.zeros_like(leaf.get_value()))
+    for path, leaf in nnx.to_flat_state(nnx.state(grown)):
+        old = trained.get(path)
+        old_value = None if old is None else old.get_value()
+        leaf.set_value(fill(tuple(str(p) for p in path), leaf.get_value(), old_value))
     return grown
 
 
-def _is_output_projection(path: tuple, stack: str, first_new: int) -> bool:
-    """Whether `path` is the attention or MLP output kernel of a new layer of `stack`."""
-    parts = tuple(str(p) for p in path)
+def _keep_or_zero(is_zeroed):
+    """A fill that keeps trained values, zeroes the new variables `is_zeroed` names."""
+
+    def fill(parts: tuple, fresh, trained):
+        if trained is not None:
+            return trained
+        return jnp.zeros_like(fresh) if is_zeroed(parts) else fresh
+
+    return fill
+
+
+def _is_output_projection(parts: tuple, stack: str, first_new: int) -> bool:
+    """Whether path `parts` is the attention or MLP output kernel of a new layer of `stack`."""
     return (
         len(parts) >= 4
         and parts[0] == stack

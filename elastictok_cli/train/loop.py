@@ -97,6 +97,32 @@ def run_model_config(
     return get_preset(config.preset), None, None
 
 
+def load_data(data_specs, config: TrainConfig, model_config: ModelConfig, progress=None):
+    """The run's decoded media cache and its batch sampler (training and evaluation)."""
+    tile = (model_config.tile_height, model_config.tile_width)
+    cache = load_cache(
+        data_specs,
+        tile=tile,
+        seq_frames=model_config.frames_per_block * config.seq_blocks,
+        short_side=config.cache_side or 4 * max(tile),
+        max_frames=config.max_frames_per_video,
+        holdout_fraction=config.holdout_fraction,
+        progress=progress,
+    )
+    sampler = BatchSampler(
+        cache,
+        frames_per_block=model_config.frames_per_block,
+        seq_blocks=config.seq_blocks,
+        tile=tile,
+        image_ratio=config.image_ratio,
+        image_motion=config.image_motion,
+        max_scale=config.max_scale,
+        seed=config.seed,
+        eval_seed=config.eval_seed,
+    )
+    return cache, sampler
+
+
 def compile_step(graphdef, tx, mesh, kl_weight: float):
     """The train step jitted for the mesh: state replicated, batch split on "data"."""
     replicated = sharding.replicated(mesh)
@@ -130,30 +156,8 @@ def train(
     model_config, initial, origin = run_model_config(workdir, config, has_checkpoint(workdir))
     mesh = sharding.make_mesh()
     local_batch = sharding.local_batch_size(config.batch_size, mesh)
-    tile = (model_config.tile_height, model_config.tile_width)
-    seq_frames = model_config.frames_per_block * config.seq_blocks
-
-    cache = load_cache(
-        data_specs,
-        tile=tile,
-        seq_frames=seq_frames,
-        short_side=config.cache_side or 4 * max(tile),
-        max_frames=config.max_frames_per_video,
-        holdout_fraction=config.holdout_fraction,
-        progress=reporter.loading,
-    )
+    cache, sampler = load_data(data_specs, config, model_config, progress=reporter.loading)
     reporter.message(cache.summary())
-    sampler = BatchSampler(
-        cache,
-        frames_per_block=model_config.frames_per_block,
-        seq_blocks=config.seq_blocks,
-        tile=tile,
-        image_ratio=config.image_ratio,
-        image_motion=config.image_motion,
-        max_scale=config.max_scale,
-        seed=config.seed,
-        eval_seed=config.eval_seed,
-    )
 
     model = initial or ElasticTok(model_config, rngs=nnx.Rngs(config.seed))
     graphdef, params = nnx.split(model)
