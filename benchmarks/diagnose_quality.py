@@ -10,18 +10,26 @@ Run:
   python benchmarks/diagnose_quality.py crops DATA... --model models/NAME [--model ...]
       the in-run evaluation crops of `elastictok train` (held-out parts of DATA), 16 and
       128 blocks, at 1/16, 1/4, 1/2 and all tokens: mean per-block PSNR / PSNR of the
-      mean MSE.
+      mean MSE;
+  python benchmarks/diagnose_quality.py full-length CLIP... --model models/NAME [--model ...]
+      whole tiles of the first 8 frames as sequences of 2 blocks, each block keeping one
+      token fewer than all, or all: the PSNR of the mean MSE of each block. A block at full
+      length has no dropped token to attend to; with one in its window it does.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 import av
+import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.model.patching import patchify
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.data import decode_frames
 from elastictok_cli.train.evaluate import block_mse_at, psnr_of
@@ -105,12 +113,43 @@ def crops_command(args) -> None:
             print(f"{path} ({sha[:12]}) {2 * n} blocks  " + "  ".join(cells), flush=True)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _sequence_mse(graphdef, params, blocks, counts):
+    """Per-block MSE (B, S) of a full pass with block s of every sequence keeping counts[s]."""
+    model = nnx.merge(graphdef, params)
+    patches = patchify(blocks, model.config)
+    recon = model(patches, jnp.broadcast_to(counts, patches.shape[:2]))["recon"]
+    return jnp.mean((recon - patches) ** 2, axis=(2, 3))
+
+
+def full_length_command(args) -> None:
+    """Each of two blocks at all tokens or one fewer, every combination."""
+    for path in args.model:
+        model, config, sha = load_model(path)
+        graphdef, params = nnx.split(model)
+        f, top = config.frames_per_block, config.max_tokens
+        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
+        blocks = np.concatenate(clips)
+        cells = []
+        for first, second in ((top - 1, top - 1), (top, top), (top - 1, top), (top, top - 1)):
+            counts = jnp.asarray([first, second], jnp.int32)
+            mse = np.concatenate(
+                [
+                    _sequence_mse(graphdef, params, blocks[i : i + 16], counts)
+                    for i in range(0, len(blocks), 16)
+                ]
+            )
+            pooled = [f"{psnr_of(mse[:, s].mean()):.2f}" for s in (0, 1)]
+            cells.append(f"k {first},{second}: {' / '.join(pooled)}")
+        print(f"{path} ({sha[:12]}) {len(blocks)} sequences  " + "  ".join(cells), flush=True)
+
+
 def main() -> None:
     """Parse and run one measurement."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("measure", choices=("scale", "pca", "crops"))
+    parser.add_argument("measure", choices=("scale", "pca", "crops", "full-length"))
     parser.add_argument("inputs", nargs="+", help="clips (scale, pca) or training DATA (crops)")
     parser.add_argument("--model", action="append", default=None)
     parser.add_argument("--image-ratio", type=float, default=0.5)
@@ -118,7 +157,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.measure != "pca" and not args.model:
         parser.error(f"{args.measure} needs --model")
-    {"scale": scale_command, "pca": pca_command, "crops": crops_command}[args.measure](args)
+    commands = {
+        "scale": scale_command,
+        "pca": pca_command,
+        "crops": crops_command,
+        "full-length": full_length_command,
+    }
+    commands[args.measure](args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ OVERRIDES = {
     "grad_clip": "grad_clip",
     "image_ratio": "image_ratio",
     "image_motion": "image_motion",
+    "full_share": "full_share",
     "max_scale": "max_scale",
     "log_every": "log_every",
     "eval_every": "eval_every",
@@ -139,6 +140,13 @@ def command(
     image_motion: Annotated[
         float | None,
         typer.Option(help="Share of image sequences that pan and zoom across one still."),
+    ] = None,
+    full_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of sequences whose blocks all keep every token (default 0: k "
+            "uniform per block, as in the paper)."
+        ),
     ] = None,
     max_scale: Annotated[float | None, typer.Option(help="Largest crop, in tile sides.")] = None,
     log_every: Annotated[int | None, typer.Option(help="Steps between metric lines.")] = None,

@@ -99,6 +99,10 @@ def model_card(
         f"| sampling | crops of 1 to {run.max_scale:g} tile sides; {run.image_ratio:.0%} image "
         f"sequences, {run.image_motion:.0%} of them panning and zooming |"
     )
+    lines.append(
+        f"| kept tokens | k uniform in [{config.min_tokens}, {config.max_tokens}] per block; "
+        f"{run.full_share:.0%} of sequences keep every token |"
+    )
     if trains:
         last = trains[-1]
         lines.append(f"| final training loss | MSE {last['mse']:.5f}, {last['psnr']:.2f} dB |")

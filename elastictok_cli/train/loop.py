@@ -123,14 +123,14 @@ def load_data(data_specs, config: TrainConfig, model_config: ModelConfig, progre
     return cache, sampler
 
 
-def compile_step(graphdef, tx, mesh, kl_weight: float):
+def compile_step(graphdef, tx, mesh, kl_weight: float, full_share: float = 0.0):
     """The train step jitted for the mesh: state replicated, batch split on "data"."""
     replicated = sharding.replicated(mesh)
     # Donating buffers halves memory on accelerators; on CPU it only risks an interrupt
     # landing mid-step with the old parameters already given away.
     donate = (0, 1) if jax.default_backend() != "cpu" else ()
     return jax.jit(
-        make_train_step(graphdef, tx, kl_weight),
+        make_train_step(graphdef, tx, kl_weight, full_share),
         in_shardings=(replicated, replicated, sharding.batch_sharding(mesh), replicated),
         out_shardings=(replicated, replicated, replicated),
         donate_argnums=donate,
@@ -165,7 +165,7 @@ def train(
     params = jax.device_put(params, replicated)
     tx = make_optimizer(config.optim)
     opt_state = jax.jit(tx.init, out_shardings=replicated)(params)
-    step_fn = compile_step(graphdef, tx, mesh, config.optim.kl_weight)
+    step_fn = compile_step(graphdef, tx, mesh, config.optim.kl_weight, config.full_share)
     schedule = make_schedule(config.optim)
 
     checkpoints = Checkpoints(workdir, keep=config.keep_checkpoints)

@@ -30,6 +30,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     image_ratio: float = 0.2  # share of sequences drawn from still images
     image_motion: float = 0.0  # share of those that pan and zoom over one still
+    full_share: float = 0.0  # share of sequences whose blocks all keep every token
     max_scale: float = 4.0  # crops cover 1x to this many times the tile side, then are shrunk
     cache_side: int = 0  # short side of decoded frames in the cache; 0: 4x the tile side
     max_frames_per_video: int = 3000  # bounds the cache for long clips
@@ -50,7 +51,7 @@ class TrainConfig:
         for name in (*positive, "checkpoint_every", "keep_checkpoints", "eval_sequences"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name.replace('_', '-')} must be at least 1")
-        for name in ("image_ratio", "image_motion"):
+        for name in ("image_ratio", "image_motion", "full_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise UsageError(f"{name.replace('_', '-')} must lie in [0, 1]")
         if self.max_scale < 1.0:
@@ -85,6 +86,8 @@ class TrainConfig:
         kwargs = {k: v for k, v in values.items() if k in known}
         # Runs saved before eval_seed existed drew their eval crops from their seed.
         kwargs.setdefault("eval_seed", kwargs.get("seed", 0))
+        # Runs saved before full_share existed sampled every k uniformly.
+        kwargs.setdefault("full_share", 0.0)
         if "optim" in kwargs:
             optim_known = {f.name for f in dataclasses.fields(OptimConfig)}
             kwargs["optim"] = OptimConfig(

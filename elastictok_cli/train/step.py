@@ -66,12 +66,12 @@ def psnr_from_mse(mse):
     return 10.0 * jnp.log10(4.0 / jnp.maximum(mse, 1e-12))
 
 
-def elastic_loss(model: ElasticTok, blocks, key, kl_weight: float = 1e-8):
+def elastic_loss(model: ElasticTok, blocks, key, kl_weight: float = 1e-8, full_share: float = 0.0):
     """Loss of (B, blocks, F, H, W, 3) pixels in [-1, 1] under random per-block kept counts."""
     c = model.config
     mask_key, sample_key = jax.random.split(key)
     patches = patchify(blocks, c)
-    keep = sample_keep_counts(mask_key, patches.shape[:2], c.min_tokens, c.max_tokens)
+    keep = sample_keep_counts(mask_key, patches.shape[:2], c.min_tokens, c.max_tokens, full_share)
     out = model(patches, keep, key=sample_key if c.bottleneck == "vae" else None)
     mse = jnp.mean((out["recon"] - patches) ** 2)
     loss = mse + kl_weight * jnp.mean(out["kl"])
@@ -79,12 +79,15 @@ def elastic_loss(model: ElasticTok, blocks, key, kl_weight: float = 1e-8):
 
 
 def make_train_step(
-    graphdef: nnx.GraphDef, tx: optax.GradientTransformation, kl_weight: float = 1e-8
+    graphdef: nnx.GraphDef,
+    tx: optax.GradientTransformation,
+    kl_weight: float = 1e-8,
+    full_share: float = 0.0,
 ) -> Callable:
     """A pure step (params, opt_state, blocks, key) -> (params, opt_state, metrics)."""
 
     def loss_of(params, blocks, key):
-        return elastic_loss(nnx.merge(graphdef, params), blocks, key, kl_weight)
+        return elastic_loss(nnx.merge(graphdef, params), blocks, key, kl_weight, full_share)
 
     def step(params, opt_state, blocks, key):
         grads, metrics = jax.grad(loss_of, has_aux=True)(params, blocks, key)

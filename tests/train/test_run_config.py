@@ -37,6 +37,8 @@ def test_impossible_settings_are_usage_errors():
         build_config({"image_ratio": 1.5})
     with pytest.raises(UsageError, match="image-motion"):
         build_config({"image_motion": -0.1})
+    with pytest.raises(UsageError, match="full-share must lie in"):
+        build_config({"full_share": 1.5})
     with pytest.raises(UsageError):
         build_config({"batch_size": 0})
     with pytest.raises(UsageError, match="needs --init-from"):
@@ -56,3 +58,10 @@ def test_runs_saved_before_eval_seed_keep_their_eval_crops():
     del old["eval_seed"]
     assert TrainConfig.from_dict(old).eval_seed == 5
     assert build_config({"preset": "test", "seed": 5}).eval_seed == 0
+
+
+def test_runs_saved_before_full_share_sample_every_k_uniformly():
+    old = build_config({"preset": "test"}).to_dict()
+    del old["full_share"]
+    assert TrainConfig.from_dict(old).full_share == 0.0
+    assert build_config({"preset": "test", "full_share": 0.2}).full_share == 0.2
