@@ -144,7 +144,7 @@ def command(
     full_share: Annotated[
         float | None,
         typer.Option(
-            help="Share of sequences whose blocks all keep every token (default 0: k "
+            help="Share of sequences whose blocks all keep every token (default 0.2; 0: k "
             "uniform per block, as in the paper)."
         ),
     ] = None,

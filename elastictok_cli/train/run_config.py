@@ -30,7 +30,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     image_ratio: float = 0.2  # share of sequences drawn from still images
     image_motion: float = 0.0  # share of those that pan and zoom over one still
-    full_share: float = 0.0  # share of sequences whose blocks all keep every token
+    full_share: float = 0.2  # share of sequences whose blocks all keep every token
     max_scale: float = 4.0  # crops cover 1x to this many times the tile side, then are shrunk
     cache_side: int = 0  # short side of decoded frames in the cache; 0: 4x the tile side
     max_frames_per_video: int = 3000  # bounds the cache for long clips

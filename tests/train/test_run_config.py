@@ -64,4 +64,5 @@ def test_runs_saved_before_full_share_sample_every_k_uniformly():
     old = build_config({"preset": "test"}).to_dict()
     del old["full_share"]
     assert TrainConfig.from_dict(old).full_share == 0.0
-    assert build_config({"preset": "test", "full_share": 0.2}).full_share == 0.2
+    assert build_config({"preset": "test"}).full_share == 0.2
+    assert build_config({"preset": "test", "full_share": 0.0}).full_share == 0.0
