@@ -20,16 +20,12 @@ Run:
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
 import av
-import jax
-import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from elastictok_cli.model.patching import patchify
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.data import decode_frames
 from elastictok_cli.train.evaluate import block_mse_at, psnr_of
@@ -113,15 +109,6 @@ def crops_command(args) -> None:
             print(f"{path} ({sha[:12]}) {2 * n} blocks  " + "  ".join(cells), flush=True)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _sequence_mse(graphdef, params, blocks, counts):
-    """Per-block MSE (B, S) of a full pass with block s of every sequence keeping counts[s]."""
-    model = nnx.merge(graphdef, params)
-    patches = patchify(blocks, model.config)
-    recon = model(patches, jnp.broadcast_to(counts, patches.shape[:2]))["recon"]
-    return jnp.mean((recon - patches) ** 2, axis=(2, 3))
-
-
 def full_length_command(args) -> None:
     """Each of two blocks at all tokens or one fewer, every combination."""
     for path in args.model:
@@ -132,13 +119,7 @@ def full_length_command(args) -> None:
         blocks = np.concatenate(clips)
         cells = []
         for first, second in ((top - 1, top - 1), (top, top), (top - 1, top), (top, top - 1)):
-            counts = jnp.asarray([first, second], jnp.int32)
-            mse = np.concatenate(
-                [
-                    _sequence_mse(graphdef, params, blocks[i : i + 16], counts)
-                    for i in range(0, len(blocks), 16)
-                ]
-            )
+            mse = np.asarray(block_mse_at(graphdef, params, blocks, [first, second]))
             pooled = [f"{psnr_of(mse[:, s].mean()):.2f}" for s in (0, 1)]
             cells.append(f"k {first},{second}: {' / '.join(pooled)}")
         print(f"{path} ({sha[:12]}) {len(blocks)} sequences  " + "  ".join(cells), flush=True)

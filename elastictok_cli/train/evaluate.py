@@ -44,17 +44,17 @@ def tokens_at(fraction: Fraction, config: ModelConfig) -> int:
     return max(config.min_tokens, math.ceil(fraction * config.max_tokens))
 
 
-def block_mse_at(graphdef, params, blocks: np.ndarray, keep: int) -> jnp.ndarray:
-    """Per-block MSE (B, S) of a full pass with every block keeping `keep` tokens."""
-    return _block_mse(graphdef, params, jnp.asarray(blocks), keep)
+def block_mse_at(graphdef, params, blocks: np.ndarray, keep) -> jnp.ndarray:
+    """Per-block MSE (B, S) of a full pass, block s of each sequence keeping `keep` or keep[s]."""
+    return _block_mse(graphdef, params, jnp.asarray(blocks), jnp.asarray(keep, jnp.int32))
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _block_mse(graphdef, params, blocks, keep):
-    """Jitted full pass at one kept count (traced, so every k shares one compilation)."""
+    """Jitted full pass at kept counts (traced, so every k of one shape shares a compilation)."""
     model = nnx.merge(graphdef, params)
     patches = patchify(blocks, model.config)
-    counts = jnp.full(patches.shape[:2], keep, jnp.int32)
+    counts = jnp.broadcast_to(keep, patches.shape[:2])
     recon = model(patches, counts)["recon"]
     return jnp.mean((recon - patches) ** 2, axis=(2, 3))
 
