@@ -52,7 +52,7 @@ def command(
         bool,
         typer.Option(
             help="When a tile misses the target at every k tried, probe all its k so no k "
-            "that meets it is overlooked. --no-rescue trusts the largest k instead: much "
+            "that meets it is overlooked. --no-rescue keeps the closest k tried: much "
             "faster on content the model cannot reach, may miss a target a smaller k meets.",
         ),
     ] = True,

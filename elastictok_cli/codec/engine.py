@@ -1,8 +1,9 @@
 """Jitted model passes for a frame's tiles: batched probes, the commit, and decoding.
 
 One model pass = one batched encoder + decoder evaluation over any set of (tile, k)
-pairs. Each pass keeps, per tile, the smallest passing probe and the largest-k probe,
-so the commit usually reuses a probe's keys and values instead of running again.
+pairs. Each pass keeps, per tile, the smallest passing probe and the probe of lowest distortion
+(the fallback when nothing passes), so the commit usually reuses a probe's keys and
+values instead of running again.
 Probes decode from token ids turned back into codes, exactly as the decoder will.
 """
 
@@ -139,8 +140,9 @@ class TileEngine:
         self._weight = jnp.asarray(weight, jnp.float32)
         self._threshold = threshold
         self._best_k = np.full(self.tiles, -1)  # smallest passing k probed, per tile
-        self._has_max = np.zeros(self.tiles, bool)
-        self._store = [None, None]  # [smallest passing, largest k] entries
+        self._low_k = np.full(self.tiles, -1)  # k of the lowest distortion probed, per tile
+        self._low_d = np.full(self.tiles, np.inf)
+        self._store = [None, None]  # [smallest passing, lowest distortion] entries
         self.passes = 0
 
     def probe(self, requests: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -178,9 +180,8 @@ class TileEngine:
         )
         self.passes += 1
         dist = np.asarray(dist, np.float64)[:n]
-        max_k = self.config.max_tokens
         best_src = np.full(self.tiles, -1)
-        max_src = np.full(self.tiles, -1)
+        low_src = np.full(self.tiles, -1)
         for i in np.argsort(ks, kind="stable"):
             t, k = int(streams[i]), int(ks[i])
             passing = force is not None or dist[i] <= self._threshold
@@ -188,10 +189,12 @@ class TileEngine:
                 if best_src[t] < 0 or force is not None:
                     best_src[t] = i
                     self._best_k[t] = k
-            if k == max_k:
-                max_src[t] = i
-                self._has_max[t] = True
-        for slot, src in ((0, best_src), (1, max_src)):
+            # A tie keeps the smaller k, as Ledger.closest does.
+            low, low_k = self._low_d[t], self._low_k[t]
+            if dist[i] < low or (dist[i] == low and k < low_k):
+                low_src[t] = i
+                self._low_k[t], self._low_d[t] = k, dist[i]
+        for slot, src in ((0, best_src), (1, low_src)):
             if (src >= 0).any():
                 self._keep(slot, outputs, src)
         return dist
@@ -208,14 +211,13 @@ class TileEngine:
     def finish_block(self, chosen: np.ndarray) -> BlockCode:
         """Commit each tile's chosen k to the caches, probing only tiles not yet probed."""
         chosen = np.asarray(chosen, np.int64)
-        max_k = self.config.max_tokens
-        use_max = (chosen != self._best_k) & (chosen == max_k) & self._has_max
-        missing = (chosen != self._best_k) & ~use_max
+        use_low = (chosen != self._best_k) & (chosen == self._low_k)
+        missing = (chosen != self._best_k) & ~use_low
         if missing.any():
             # The search picked a k whose probe was not kept: one more pass for those tiles.
             streams = np.flatnonzero(missing)
             self._probe_pairs(streams, chosen[streams], force=True)
-        entry = self._store[0] if not use_max.any() else self._merge(use_max)
+        entry = self._store[0] if not use_low.any() else self._merge(use_low)
         self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
         ids, recon, dist = (np.asarray(x) for x in entry[:3])
         return BlockCode(
@@ -226,12 +228,12 @@ class TileEngine:
             passes=self.passes,
         )
 
-    def _merge(self, use_max: np.ndarray):
-        """Per tile, the largest-k entry where `use_max`, else the smallest passing one."""
+    def _merge(self, use_low: np.ndarray):
+        """Per tile, the lowest-distortion entry where `use_low`, else the smallest passing."""
         if self._store[0] is None:
             return self._store[1]
         index = jnp.arange(self.tiles)
-        return _select(self._store[0], self._store[1], index, jnp.asarray(use_max))
+        return _select(self._store[0], self._store[1], index, jnp.asarray(use_low))
 
     # --- decoding -------------------------------------------------------------------------
 

@@ -77,11 +77,23 @@ class Ledger:
         good = [k for k, d in self.seen[tile].items() if d <= self.space.threshold]
         return min(good) if good else None
 
+    def closest(self, tile: int) -> int:
+        """A tile's fallback when nothing passes: its lowest verified distortion's k.
+
+        Only once the largest k is verified; before that the largest k stands unverified.
+        Curves need not fall to the end, so a smaller k can miss by less than the largest
+        one, and then it costs fewer tokens too. Ties go to the smaller k.
+        """
+        seen = self.seen[tile]
+        if self.space.max_k not in seen:
+            return self.space.max_k
+        return min(seen, key=lambda k: (seen[k], k))
+
     def choice(self) -> np.ndarray:
-        """(tiles,) the smallest verified passing k per tile, else the largest k."""
+        """(tiles,) the smallest verified passing k per tile, else its closest miss."""
         return np.array(
             [
-                self.passing(t) if self.passing(t) is not None else self.space.max_k
+                self.passing(t) if self.passing(t) is not None else self.closest(t)
                 for t in range(self.tiles)
             ],
             dtype=np.int64,

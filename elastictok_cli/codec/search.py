@@ -2,8 +2,9 @@
 
 A probe takes, for every tile, an array of candidate k (possibly empty) and returns the
 distortion of each, all in one batched model pass. Strategies only decide which k to
-ask about; the answer is always the smallest k they verified to meet the threshold, or
-the largest k when none did. Distortion need not fall monotonically with k, so no
+ask about; the answer is always the smallest k they verified to meet the threshold, or,
+when none did, the verified k that came closest (the largest k, unless the curve rises
+at its end: `Ledger.closest`). Distortion need not fall monotonically with k, so no
 strategy trusts an unverified k, and every strategy ends with the bounded rescue of
 `ledger.rescue`.
 """
@@ -77,7 +78,7 @@ def binary(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarra
                 hi[t] = mids[t]
             else:
                 lo[t] = mids[t] + 1
-    # Tiles that never passed end on max_k; probe it so its result is known and committed.
+    # Tiles that never passed fall back to their closest miss; max_k must be among it.
     ledger.ask([[] if ledger.passing(t) is not None else [space.max_k] for t in range(tiles)])
     return rescue(ledger)
 

@@ -81,10 +81,6 @@ def test_decoding_reproduces_the_recorded_distortion(clip, loaded, tmp_path, sea
             target = block_patches(block, grid, config)
             mse = (weight * (recon - target) ** 2).sum(axis=(1, 2)) / weight.sum(axis=(1, 2))
             np.testing.assert_allclose(mse, record.distortion, rtol=1e-4, atol=1e-6)
-            assert all(
-                d <= THRESHOLD or c == config.max_tokens
-                for d, c in zip(record.distortion, record.token_counts, strict=True)
-            )
 
 
 def test_fixed_tokens_use_exactly_k_per_tile(clip, loaded, tmp_path):
