@@ -1,9 +1,9 @@
 """Jitted model passes for a frame's tiles: batched probes, the commit, and decoding.
 
 One model pass = one batched encoder + decoder evaluation over any set of (tile, k)
-pairs. Each pass keeps, per tile, the smallest passing probe and the probe of lowest distortion
-(the fallback when nothing passes), so the commit usually reuses a probe's keys and
-values instead of running again.
+pairs. Each pass keeps, per tile, the smallest passing probe and, while nothing passes,
+the probe of lowest distortion (the fallback), so the commit usually reuses a probe's
+keys and values instead of running again.
 Probes decode from token ids turned back into codes, exactly as the decoder will.
 """
 
@@ -189,6 +189,8 @@ class TileEngine:
                 if best_src[t] < 0 or force is not None:
                     best_src[t] = i
                     self._best_k[t] = k
+            if passing or self._best_k[t] >= 0:
+                continue  # the fallback only counts while nothing passes: no copy for it
             # A tie keeps the smaller k, as Ledger.closest does.
             low, low_k = self._low_d[t], self._low_k[t]
             if dist[i] < low or (dist[i] == low and k < low_k):

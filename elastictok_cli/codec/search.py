@@ -78,7 +78,7 @@ def binary(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarra
                 hi[t] = mids[t]
             else:
                 lo[t] = mids[t] + 1
-    # Tiles that never passed fall back to their closest miss; max_k must be among it.
+    # Tiles that never passed fall back to their closest miss, which needs max_k verified.
     ledger.ask([[] if ledger.passing(t) is not None else [space.max_k] for t in range(tiles)])
     return rescue(ledger)
 
