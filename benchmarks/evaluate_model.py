@@ -216,7 +216,8 @@ def markdown_tables(result: dict) -> str:
     refined = result.get("k_refined", [])
     how = (
         f"then every k between the grid point below the smallest one reaching the share and"
-        f" it ({len(refined)} more k), so the fixed k is exact to the token"
+        f" it ({len(refined)} more k), so within that step the fixed k is exact to the token"
+        " (k below a grid point that fell short is not measured)"
         if refined
         else "the smallest reaching the share is rounded up to the grid, so savings err high"
         " by at most one grid step"
@@ -250,7 +251,7 @@ def main() -> None:
         "--no-refine",
         dest="refine",
         action="store_false",
-        help="keep the savings' fixed k on the grid (rounded up) instead of exact to the token",
+        help="keep the savings' fixed k on the grid (rounded up) instead of refined to the token",
     )
     parser.add_argument("--json", default=None, help="also write the result here")
     parser.add_argument("--markdown", default=None, help="also write the card's tables here")
