@@ -13,6 +13,7 @@ from elastictok_cli.errors import BadInputError, OutputError
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok, count_params
 from elastictok_cli.model.weights import CONFIG_FILE, WEIGHTS_FILE, save_model
+from elastictok_cli.train.averaging import average_trees, steps_to_average
 from elastictok_cli.train.checkpoints import CHECKPOINT_DIR, Checkpoints
 from elastictok_cli.train.evaluate import format_table
 from elastictok_cli.train.loop import MODEL_FILE
@@ -29,10 +30,15 @@ class ExportResult:
     step: int
     sha256: str
     eval_step: int | None
+    averaged_steps: tuple[int, ...] = ()
 
 
-def restore_params(workdir: Path, step: int | None = None):
-    """(graphdef, params on one device, model config, step) of a run's checkpoint."""
+def restore_params(workdir: Path, step: int | None = None, average: int = 1):
+    """(graphdef, params on one device, model config, step, steps averaged) of a checkpoint.
+
+    With `average` above 1 the params are the mean of that many newest checkpoints up
+    to `step`; the steps averaged come back oldest first (empty when not averaging).
+    """
     workdir = Path(workdir)
     run = load_config(workdir)
     if run is None or not (workdir / MODEL_FILE).exists():
@@ -59,14 +65,24 @@ def restore_params(workdir: Path, step: int | None = None):
         opt_abstract = jax.tree.map(
             lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device), opt_abstract
         )
-        params, _, _ = checkpoints.restore(abstract, opt_abstract, step)
+        if average == 1:
+            params, _, _ = checkpoints.restore(abstract, opt_abstract, step)
+            return graphdef, params, model_config, step, ()
+        steps = steps_to_average(available, step, average)
+        trees = [checkpoints.restore(abstract, opt_abstract, s)[0] for s in steps]
     finally:
         checkpoints.close()
-    return graphdef, params, model_config, step
+    return graphdef, average_trees(trees), model_config, step, tuple(steps)
 
 
 def model_card(
-    name: str, config: ModelConfig, workdir: Path, step: int, params: int, notes: str = ""
+    name: str,
+    config: ModelConfig,
+    workdir: Path,
+    step: int,
+    params: int,
+    notes: str = "",
+    averaged_steps: tuple[int, ...] = (),
 ) -> tuple:
     """(Markdown card, step of the eval it reports) for an exported run; `notes` go before Files."""
     run = load_config(workdir)
@@ -103,6 +119,9 @@ def model_card(
         f"| kept tokens | k uniform in [{config.min_tokens}, {config.max_tokens}] per block; "
         f"{run.full_share:.0%} of sequences keep every token |"
     )
+    if averaged_steps:
+        listed = ", ".join(f"{s:,}" for s in averaged_steps)
+        lines.append(f"| weights | the mean of the checkpoints at steps {listed} |")
     if trains:
         last = trains[-1]
         lines.append(f"| final training loss | MSE {last['mse']:.5f}, {last['psnr']:.2f} dB |")
@@ -121,6 +140,9 @@ def model_card(
             format_table(result),
             "",
         ]
+        if averaged_steps:
+            # The run evaluated its own checkpoints; the mean was never evaluated in-run.
+            lines += [f"(Of the checkpoint at step {eval_step}, not of the averaged weights.)", ""]
     else:
         lines += ["No evaluation was recorded for this checkpoint.", ""]
     if notes.strip():
@@ -163,19 +185,22 @@ def export_run(
     name: str | None = None,
     notes: str = "",
     force: bool = False,
+    average: int = 1,
 ) -> ExportResult:
     """Write the checkpoint at `step` (newest by default) of a run as `out/`.
 
-    An existing model in `out` is only replaced with `force`: it may be the shipped one.
+    With `average` above 1, the weights are the mean of that many newest checkpoints up
+    to `step`. An existing model in `out` is only replaced with `force`: it may be the
+    shipped one.
     """
     out = Path(out)
     if not force:
         refuse_existing_model(out)
-    graphdef, params, model_config, step = restore_params(workdir, step)
+    graphdef, params, model_config, step, averaged = restore_params(workdir, step, average)
     model_config = dataclasses.replace(model_config, name=name or out.name)
     model = nnx.merge(graphdef, params)
     card, eval_step = model_card(
-        model_config.name, model_config, workdir, step, count_params(model), notes
+        model_config.name, model_config, workdir, step, count_params(model), notes, averaged
     )
     sha = save_model(params, model_config, out, card)
-    return ExportResult(out, step, sha, eval_step)
+    return ExportResult(out, step, sha, eval_step, averaged)

@@ -31,6 +31,8 @@ def test_bad_invocations_map_to_exit_codes(tmp_path):
     assert "Traceback" not in nothing.stderr
     not_a_run = run_text("export", tmp_path / "empty", "-o", tmp_path / "m")
     assert not_a_run.returncode == 3
+    no_mean = run_text("export", tmp_path / "empty", "-o", tmp_path / "m", "--average", 0)
+    assert no_mean.returncode == 2 and no_mean.stderr.startswith("elastictok: error:")
     (tmp_path / "latin1.md").write_bytes("r\xe9sum\xe9".encode("latin-1"))
     for notes in ("missing.md", "latin1.md"):
         bad_notes = run_text(

@@ -4,11 +4,13 @@ import dataclasses
 import json
 import shutil
 
+import jax
 import numpy as np
 import pytest
+from flax import nnx
 from support.models import make_model_folder
 
-from elastictok_cli.errors import OutputError, UsageError
+from elastictok_cli.errors import BadInputError, OutputError, UsageError
 from elastictok_cli.model.config import PRESETS
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.export import export_run
@@ -177,3 +179,27 @@ def test_export_refuses_to_replace_a_model_unless_forced(straight_run, tmp_path)
     assert second.step == 6 and load_model(tmp_path / "m")[2] == second.sha256
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Notes\n\nHand-written.\n\n## Files" in card
+
+
+def test_export_average_is_the_mean_of_the_newest_checkpoints(straight_run, tmp_path):
+    workdir, _ = straight_run
+    singles = [load_model(export_run(workdir, tmp_path / f"s{s}", step=s).folder) for s in (4, 6)]
+    result = export_run(workdir, tmp_path / "avg", average=2)
+    assert result.step == 6 and result.averaged_steps == (4, 6)
+    averaged = nnx.state(load_model(tmp_path / "avg")[0])
+    four, six = (nnx.state(model) for model, _, _ in singles)
+    jax.tree.map(
+        lambda a, x, y: np.testing.assert_allclose(a, (x + y) / 2, rtol=1e-6, atol=1e-7),
+        averaged,
+        four,
+        six,
+    )
+    card = (tmp_path / "avg" / "MODEL_CARD.md").read_text()
+    assert "| weights | the mean of the checkpoints at steps 4, 6 |" in card
+    assert "not of the averaged weights" in card
+
+
+def test_export_average_beyond_the_kept_checkpoints_is_refused(straight_run, tmp_path):
+    with pytest.raises(BadInputError, match=r"up to step 4: the run keeps \[2, 4\]"):
+        export_run(straight_run[0], tmp_path / "m", step=4, average=3)
+    assert not (tmp_path / "m").exists()
