@@ -23,6 +23,7 @@ from elastictok_cli.errors import UsageError
 from elastictok_cli.media import fit_frames, iter_blocks
 
 DEFAULT_MSE = 0.003  # the paper's default threshold on the [-1, 1] scale
+MAX_OPTIMIZE = 1000  # optimization gains level off within tens of steps; more is a typo
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class EncodeSettings:
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
     rescue: bool = True  # guarantee: no tile misses a target that some k meets...
     rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
+    optimize: int = (
+        0  # gradient steps optimizing each tile's tokens at its chosen k (codec/optimize)
+    )
 
     def __post_init__(self):
         """Refuse settings that cannot work."""
@@ -44,13 +48,15 @@ class EncodeSettings:
             raise UsageError(f"unknown search {self.search!r}; use {', '.join(search.SEARCHES)}")
         if self.tokens is None and not self.threshold > 0:
             raise UsageError("the quality target must be positive")
+        if not 0 <= self.optimize <= MAX_OPTIMIZE:
+            raise UsageError(f"--optimize must lie in 0..{MAX_OPTIMIZE}")
 
 
 def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int, settings):
     """The container header: model identity, video facts, tile grid and encode settings."""
     c = loaded.config
     fixed = settings.tokens is not None
-    return {
+    header = {
         "model": {
             "name": loaded.name,
             "sha256": loaded.sha256,
@@ -90,6 +96,10 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
             "tool_version": __version__,
         },
     }
+    if settings.optimize:
+        # Only when used, so files encoded without it stay byte-identical to earlier ones.
+        header["encode"]["optimize_steps"] = settings.optimize
+    return header
 
 
 def encode(
@@ -161,7 +171,7 @@ def _code_block(engine: TileEngine, patches, weight, space, settings, hint):
     if settings.tokens is not None:
         engine.begin_block(patches, weight, np.inf)
         engine.probe([np.array([settings.tokens])] * engine.tiles)
-        return engine.finish_block(np.full(engine.tiles, settings.tokens))
+        return engine.finish_block(np.full(engine.tiles, settings.tokens), settings.optimize)
     engine.begin_block(patches, weight, space.threshold)
     chosen = search.run_search(settings.search, engine.probe, engine.tiles, space, hint)
-    return engine.finish_block(chosen)
+    return engine.finish_block(chosen, settings.optimize)

@@ -18,11 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.codec.optimize import DEFAULT_RATE as OPTIMIZE_RATE
+from elastictok_cli.codec.optimize import optimize_block
 from elastictok_cli.model import streaming
 from elastictok_cli.model.bottleneck import fsq_codes_to_indices, fsq_indices_to_codes
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
 
+OPTIMIZE_TILES = 32  # tiles per optimization call: its backward pass holds every activation
 DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per call: a rescue sweep stays near 2 GB, not 7
 
 
@@ -210,8 +213,11 @@ class TileEngine:
         else:
             self._store[slot] = _select(self._store[slot], outputs, index, take)
 
-    def finish_block(self, chosen: np.ndarray) -> BlockCode:
-        """Commit each tile's chosen k to the caches, probing only tiles not yet probed."""
+    def finish_block(self, chosen: np.ndarray, optimize_steps: int = 0) -> BlockCode:
+        """Commit each tile's chosen k to the caches, probing only tiles not yet probed.
+
+        With `optimize_steps`, token ids are first optimized at their k (`codec.optimize`).
+        """
         chosen = np.asarray(chosen, np.int64)
         use_low = (chosen != self._best_k) & (chosen == self._low_k)
         missing = (chosen != self._best_k) & ~use_low
@@ -220,6 +226,8 @@ class TileEngine:
             streams = np.flatnonzero(missing)
             self._probe_pairs(streams, chosen[streams], force=True)
         entry = self._store[0] if not use_low.any() else self._merge(use_low)
+        if optimize_steps > 0:
+            entry = self._optimize(entry, chosen, optimize_steps)
         self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
         ids, recon, dist = (np.asarray(x) for x in entry[:3])
         return BlockCode(
@@ -229,6 +237,33 @@ class TileEngine:
             recon=recon,
             passes=self.passes,
         )
+
+    def _optimize(self, entry, chosen: np.ndarray, steps: int):
+        """The entry with each tile's ids optimized at its k, where that lowered its distortion."""
+        parts = []
+        for start in range(0, self.tiles, OPTIMIZE_TILES):
+            streams = np.arange(start, min(start + OPTIMIZE_TILES, self.tiles))
+            size = batch_size(len(streams), OPTIMIZE_TILES)
+            # Pad with copies of the first tile: a few compiled sizes, results dropped.
+            padded = jnp.asarray(np.concatenate([streams, np.full(size - len(streams), start)]))
+            out = optimize_block(
+                self._graphdef,
+                self._state,
+                _gather_cache(self.enc_cache, padded),
+                _gather_cache(self.dec_cache, padded),
+                self._patches[padded],
+                self._weight[padded],
+                jnp.asarray(chosen[padded], jnp.int32),
+                steps,
+                OPTIMIZE_RATE,
+            )
+            parts.append(_take(out, jnp.arange(len(streams)), _pair_axis))
+        ids, recon, dist, dec_kv = jax.tree.map(
+            lambda *xs: jnp.concatenate(xs, axis=_pair_axis(xs[0])), *parts
+        )
+        optimized = (ids, recon, dist, entry[3], dec_kv)
+        better = np.asarray(dist) < np.asarray(entry[2])
+        return _select(entry, optimized, jnp.arange(self.tiles), jnp.asarray(better))
 
     def _merge(self, use_low: np.ndarray):
         """Per tile, the lowest-distortion entry where `use_low`, else the smallest passing."""

@@ -53,20 +53,27 @@ def _prefix_inputs(cache: KVCache, probes: int, tokens: int):
     return (keys, values), mask, positions
 
 
-def encode_step(model: ElasticTok, cache: KVCache, patches, keep_counts):
-    """Encode one block per stream at several candidate k, all sharing the committed cache.
-
-    patches (S, T, P); keep_counts (S, K). Returns codes (S, K, T, d) and the new keys and
-    values (layers, S, K, T, heads, head_dim) of each probe, ready for `commit`.
-    """
+def encode_latents(model: ElasticTok, cache: KVCache, patches, keep_counts):
+    """The encoder's latents before the bottleneck (S, K, T, d) and each probe's new kv."""
     streams, probes = keep_counts.shape
     tokens = patches.shape[1]
     prefix, mask, positions = _prefix_inputs(cache, probes, tokens)
     flat_patches = jnp.repeat(patches, probes, axis=0)
     kept = kept_mask(keep_counts.reshape(-1), tokens)
     latents, (k, v) = model.encoder_pass(flat_patches, kept, mask, positions, prefix)
+    shaped = latents.reshape(streams, probes, tokens, -1)
+    return shaped, _split_probes((k, v), streams, probes)
+
+
+def encode_step(model: ElasticTok, cache: KVCache, patches, keep_counts):
+    """Encode one block per stream at several candidate k, all sharing the committed cache.
+
+    patches (S, T, P); keep_counts (S, K). Returns codes (S, K, T, d) and the new keys and
+    values (layers, S, K, T, heads, head_dim) of each probe, ready for `commit`.
+    """
+    latents, kv = encode_latents(model, cache, patches, keep_counts)
     codes, _ = model.quantize(latents)
-    return codes.reshape(streams, probes, tokens, -1), _split_probes((k, v), streams, probes)
+    return codes, kv
 
 
 def decode_step(model: ElasticTok, cache: KVCache, codes, keep_counts):

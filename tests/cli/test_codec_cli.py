@@ -202,6 +202,19 @@ def test_usage_errors_exit_2(work, tmp_path):
     assert_error(run("encode", "-", "--model", model), 2)
     assert_error(run("encode", clip, "--search", "psychic", "--model", model), 2)
     assert_error(run("encode", clip, "-o", tmp_path / "x.etok", "--model", "no-such-model"), 2)
+    assert_error(run("encode", clip, "-o", tmp_path / "x.etok", "--optimize", -1), 2)
+
+
+def test_encode_optimize_reports_its_steps_and_decodes(work, tmp_path):
+    out = tmp_path / "opt.etok"
+    args = ("--model", work["model"], "--mse", 0.6, "--optimize", 3, "--json")
+    result = run("encode", work["clip"], "-o", out, *args)
+    assert result.returncode == 0, result.stderr.decode()
+    summary = json.loads(result.stdout)
+    assert summary["optimize_steps"] == 3 and work["summary"]["optimize_steps"] == 0
+    assert summary["mse"] < work["summary"]["mse"]
+    decoded = run("decode", out, "-o", tmp_path / "opt.mkv", "--model", work["model"])
+    assert decoded.returncode == 0 and len(read_frames(tmp_path / "opt.mkv")) == 10
 
 
 def interrupt_when_writing(args, folder):

@@ -2,16 +2,15 @@
 
 from fractions import Fraction
 
-import numpy as np
 import pytest
 from support.clips import moving_clip, read_frames, write_with_pyav
+from support.decoding import assert_decoding_matches_recorded_distortion
 from support.models import TINY, make_model_folder
 
 from elastictok_cli.codec import decoder, encoder, model_registry
-from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.errors import IncompatibleError, UsageError
-from elastictok_cli.media import iter_blocks, open_media
+from elastictok_cli.media import open_media
 
 # A random model's distortion sits around 0.5..0.8: this target makes tiles differ.
 THRESHOLD = 0.6
@@ -68,19 +67,7 @@ def test_the_same_input_gives_a_byte_identical_file(clip, loaded, tmp_path):
 )
 def test_decoding_reproduces_the_recorded_distortion(clip, loaded, tmp_path, search):
     encode_file(clip, tmp_path / "a.etok", loaded, search=search)
-    config = loaded.config
-    grid = grid_for(config, 40, 24)
-    with open_media(str(clip)) as source, ContainerReader(str(tmp_path / "a.etok")) as reader:
-        from elastictok_cli.codec.engine import TileEngine
-
-        engine = TileEngine(loaded.model, grid.tile_count)
-        blocks = iter_blocks(source.frames(), config.frames_per_block)
-        for record, (block, real) in zip(reader, blocks, strict=True):
-            recon = engine.decode_block(record.tokens, np.asarray(record.token_counts))
-            weight = real_weights(grid, config, real)
-            target = block_patches(block, grid, config)
-            mse = (weight * (recon - target) ** 2).sum(axis=(1, 2)) / weight.sum(axis=(1, 2))
-            np.testing.assert_allclose(mse, record.distortion, rtol=1e-4, atol=1e-6)
+    assert_decoding_matches_recorded_distortion(tmp_path / "a.etok", clip, loaded, 40, 24)
 
 
 def test_fixed_tokens_use_exactly_k_per_tile(clip, loaded, tmp_path):
