@@ -1,7 +1,7 @@
 """What `elastictok encode --optimize N` buys and costs on whole clips, side by side.
 
 Run: python benchmarks/optimize_tokens.py CLIP... --model models/NAME [--frames 16]
-     [--steps 0,10,25] [--json OUT]
+     [--steps 0,10,25] [--modes 'k=64,k=256,search at MSE 0.007'] [--json OUT]
 
 Every clip is encoded at its native resolution with tiles, through the real encoder and
 container, once per mode (fixed k = 64, fixed k = 256, the search at MSE 0.007) and per
@@ -31,11 +31,12 @@ MODES = {
 }
 
 
-def measure(clips, loaded, frames: int, steps_list) -> list[dict]:
+def measure(clips, loaded, frames: int, steps_list, modes) -> list[dict]:
     """One row per (mode, steps): pooled quality, tokens and seconds."""
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
-        for mode, fields in MODES.items():
+        for mode in modes:
+            fields = MODES[mode]
             base = None
             for steps in steps_list:
                 settings = EncodeSettings(**fields, optimize=steps)
@@ -77,13 +78,18 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--steps", default="0,10,25", help="comma-separated; the first is the base")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     loaded = model_registry.load(args.model)
     steps_list = [int(s) for s in args.steps.split(",")]
     print("| mode | steps | PSNR (dB) | meeting 0.007 | mean tokens | seconds | time |")
     print("|---|---|---|---|---|---|---|")
-    rows = measure(args.clips, loaded, args.frames, steps_list)
+    modes = args.modes.split(",")
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        parser.error(f"unknown modes {sorted(unknown)}; choose from {list(MODES)}")
+    rows = measure(args.clips, loaded, args.frames, steps_list, modes)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"clips": args.clips, "frames": args.frames, "rows": rows}, f, indent=1)
