@@ -83,12 +83,12 @@ def main() -> None:
     args = parser.parse_args()
     loaded = model_registry.load(args.model)
     steps_list = [int(s) for s in args.steps.split(",")]
-    print("| mode | steps | PSNR (dB) | meeting 0.007 | mean tokens | seconds | time |")
-    print("|---|---|---|---|---|---|---|")
     modes = args.modes.split(",")
     unknown = set(modes) - set(MODES)
     if unknown:
         parser.error(f"unknown modes {sorted(unknown)}; choose from {list(MODES)}")
+    print("| mode | steps | PSNR (dB) | meeting 0.007 | mean tokens | seconds | time |")
+    print("|---|---|---|---|---|---|---|")
     rows = measure(args.clips, loaded, args.frames, steps_list, modes)
     if args.json:
         with open(args.json, "w") as f:

@@ -38,9 +38,7 @@ class EncodeSettings:
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
     rescue: bool = True  # guarantee: no tile misses a target that some k meets...
     rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
-    optimize: int = (
-        0  # gradient steps optimizing each tile's tokens at its chosen k (codec/optimize)
-    )
+    optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
 
     def __post_init__(self):
         """Refuse settings that cannot work."""

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.codec.distortion import decode_distortion
 from elastictok_cli.codec.optimize import DEFAULT_RATE as OPTIMIZE_RATE
 from elastictok_cli.codec.optimize import optimize_block
 from elastictok_cli.model import streaming
@@ -93,14 +94,16 @@ def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
         model, _gather_cache(enc_cache, streams), patches[streams], keep
     )
     ids = fsq_codes_to_indices(codes, levels)
-    recon, dec_kv = streaming.decode_step(
-        model, _gather_cache(dec_cache, streams), fsq_indices_to_codes(ids, levels), keep
+    dist, recon, dec_kv = decode_distortion(
+        model,
+        _gather_cache(dec_cache, streams),
+        patches[streams],
+        weight[streams],
+        fsq_indices_to_codes(ids, levels),
+        keep,
     )
-    w = weight[streams]
-    err = jnp.sum(w * (recon[:, 0] - patches[streams]) ** 2, axis=(1, 2))
-    dist = err / jnp.sum(w, axis=(1, 2))
-    enc_kv, dec_kv = (tuple(x[:, :, 0] for x in kv) for kv in (enc_kv, dec_kv))
-    return dist, (ids[:, 0], recon[:, 0], dist, enc_kv, dec_kv)
+    enc_kv = tuple(x[:, :, 0] for x in enc_kv)
+    return dist, (ids[:, 0], recon, dist, enc_kv, dec_kv)
 
 
 @jax.jit

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from elastictok_cli.codec.distortion import decode_distortion
 from elastictok_cli.model import streaming
 from elastictok_cli.model.bottleneck import (
     fsq_codes_to_indices,
@@ -26,13 +27,6 @@ from elastictok_cli.model.bottleneck import (
 )
 
 DEFAULT_RATE = 0.05  # Adam step on the pre-bottleneck latents (tanh-bounded per level)
-
-
-def _distortion(model, dec_cache, patches, weight, codes, keep):
-    """Weighted MSE per tile (S,) of one block decoded from codes (S, 1, T, d), and its pass."""
-    recon, kv = streaming.decode_step(model, dec_cache, codes, keep)
-    err = jnp.sum(weight * (recon[:, 0] - patches) ** 2, axis=(1, 2))
-    return err / jnp.sum(weight, axis=(1, 2)), (recon[:, 0], kv)
 
 
 @partial(jax.jit, static_argnums=(0, 7))
@@ -49,7 +43,8 @@ def optimize_block(graphdef, state, enc_cache, dec_cache, patches, weight, keep,
     optimizer = optax.adam(rate)
 
     def measure(z):
-        return _distortion(model, dec_cache, patches, weight, fsq_quantize(z, levels), ks)[0]
+        codes = fsq_quantize(z, levels)
+        return decode_distortion(model, dec_cache, patches, weight, codes, ks)[0]
 
     def total(z):
         # Tiles are independent streams: the sum's gradient is each tile's own gradient.
@@ -72,5 +67,5 @@ def optimize_block(graphdef, state, enc_cache, dec_cache, patches, weight, keep,
     # Decode from the ids, exactly as the reader will.
     ids = fsq_codes_to_indices(fsq_quantize(best_z, levels), levels)
     codes = fsq_indices_to_codes(ids, levels)
-    dist, (recon, kv) = _distortion(model, dec_cache, patches, weight, codes, ks)
-    return ids[:, 0], recon, dist, tuple(x[:, :, 0] for x in kv)
+    dist, recon, kv = decode_distortion(model, dec_cache, patches, weight, codes, ks)
+    return ids[:, 0], recon, dist, kv
