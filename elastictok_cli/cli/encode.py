@@ -67,8 +67,9 @@ def command(
         int,
         typer.Option(
             help="After the search, optimize each tile's tokens with this many gradient steps "
-            "through the decoder: higher quality at the same size, slower encode (0: off; "
-            "10-25 steps take most of the gain). Decoding is unchanged.",
+            "through the decoder, then try smaller k that still meet the target: fewer tokens "
+            "(with --tokens: higher quality), slower encode (0: off; 10-25 steps take most "
+            "of the gain). Decoding is unchanged.",
         ),
     ] = 0,
     force: ForceOption = False,
@@ -85,6 +86,8 @@ def command(
       elastictok encode clip.mp4 -o clip.etok
 
       elastictok encode photo.png --psnr 30
+
+      elastictok encode clip.mp4 --mse 0.007 --optimize 10
 
       elastictok encode clip.mp4 --tokens 64 --optimize 10
 

@@ -5,6 +5,8 @@ pairs. Each pass keeps, per tile, the smallest passing probe and, while nothing 
 the probe of lowest distortion (the fallback), so the commit usually reuses a probe's
 keys and values instead of running again.
 Probes decode from token ids turned back into codes, exactly as the decoder will.
+The commit can first optimize each tile's ids at its k (`codec.optimize`) and, under a
+target, spend what that gained on smaller k (`codec.descent`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.codec import descent, entries
 from elastictok_cli.codec.distortion import decode_distortion
 from elastictok_cli.codec.optimize import DEFAULT_RATE as OPTIMIZE_RATE
 from elastictok_cli.codec.optimize import optimize_block
@@ -54,35 +57,6 @@ class BlockCode:
     passes: int
 
 
-def _gather_cache(cache: streaming.KVCache, streams) -> streaming.KVCache:
-    """The cache rows of the given streams, one per probe."""
-    return streaming.KVCache(cache.keys[:, streams], cache.values[:, streams], cache.valid[streams])
-
-
-def _take(tree, index, axis_of):
-    """Select entries of every leaf along its pair axis."""
-    return jax.tree.map(lambda x: jnp.take(x, index, axis=axis_of(x)), tree)
-
-
-def _pair_axis(x) -> int:
-    """kv leaves are (layers, N, T, h, d); everything else is pair-first."""
-    return 1 if x.ndim == 5 else 0
-
-
-@jax.jit
-def _select(store, outputs, src, take):
-    """Per tile, the output pair `src` where `take`, else the stored entry."""
-    picked = _take(outputs, src, _pair_axis)
-
-    def blend(old, new):
-        axis = _pair_axis(old)
-        shape = [1] * old.ndim
-        shape[axis] = take.shape[0]
-        return jnp.where(take.reshape(shape), new, old)
-
-    return jax.tree.map(blend, store, picked)
-
-
 # The graph definition is static: engines of equal models share one compilation.
 @partial(jax.jit, static_argnums=0)
 def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
@@ -91,12 +65,12 @@ def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
     levels = model.config.fsq_levels
     keep = ks[:, None]
     codes, enc_kv = streaming.encode_step(
-        model, _gather_cache(enc_cache, streams), patches[streams], keep
+        model, entries.gather_cache(enc_cache, streams), patches[streams], keep
     )
     ids = fsq_codes_to_indices(codes, levels)
     dist, recon, dec_kv = decode_distortion(
         model,
-        _gather_cache(dec_cache, streams),
+        entries.gather_cache(dec_cache, streams),
         patches[streams],
         weight[streams],
         fsq_indices_to_codes(ids, levels),
@@ -212,16 +186,18 @@ class TileEngine:
         take = jnp.asarray(src >= 0)
         index = jnp.asarray(np.maximum(src, 0))
         if self._store[slot] is None:
-            self._store[slot] = _take(outputs, index, _pair_axis)
+            self._store[slot] = entries.take(outputs, index)
         else:
-            self._store[slot] = _select(self._store[slot], outputs, index, take)
+            self._store[slot] = entries.select(self._store[slot], outputs, index, take)
 
     def finish_block(self, chosen: np.ndarray, optimize_steps: int = 0) -> BlockCode:
         """Commit each tile's chosen k to the caches, probing only tiles not yet probed.
 
-        With `optimize_steps`, token ids are first optimized at their k (`codec.optimize`).
+        With `optimize_steps`, token ids are first optimized at their k (`codec.optimize`)
+        and, under a finite threshold, tiles left with room to spare try smaller k
+        optimized the same way (`codec.descent`), so `keep` may end below `chosen`.
         """
-        chosen = np.asarray(chosen, np.int64)
+        chosen = np.array(chosen, np.int64)
         use_low = (chosen != self._best_k) & (chosen == self._low_k)
         missing = (chosen != self._best_k) & ~use_low
         if missing.any():
@@ -230,7 +206,12 @@ class TileEngine:
             self._probe_pairs(streams, chosen[streams], force=True)
         entry = self._store[0] if not use_low.any() else self._merge(use_low)
         if optimize_steps > 0:
-            entry = self._optimize(entry, chosen, optimize_steps)
+            everything = np.arange(self.tiles)
+            optimized = self._optimize(everything, chosen, optimize_steps)
+            better = np.asarray(optimized[2]) < np.asarray(entry[2])
+            entry = entries.select(entry, optimized, jnp.asarray(everything), jnp.asarray(better))
+            if np.isfinite(self._threshold):
+                entry = self._descend(entry, chosen, optimize_steps)
         self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
         ids, recon, dist = (np.asarray(x) for x in entry[:3])
         return BlockCode(
@@ -241,39 +222,56 @@ class TileEngine:
             passes=self.passes,
         )
 
-    def _optimize(self, entry, chosen: np.ndarray, steps: int):
-        """The entry with each tile's ids optimized at its k, where that lowered its distortion."""
+    def _optimize(self, streams: np.ndarray, ks: np.ndarray, steps: int):
+        """Entries of the given tiles with their ids optimized at their k (pair axis: streams)."""
         parts = []
-        for start in range(0, self.tiles, OPTIMIZE_TILES):
-            streams = np.arange(start, min(start + OPTIMIZE_TILES, self.tiles))
-            size = batch_size(len(streams), OPTIMIZE_TILES)
+        for start in range(0, len(streams), OPTIMIZE_TILES):
+            part = streams[start : start + OPTIMIZE_TILES]
+            size = batch_size(len(part), OPTIMIZE_TILES)
             # Pad with copies of the first tile: a few compiled sizes, results dropped.
-            padded = jnp.asarray(np.concatenate([streams, np.full(size - len(streams), start)]))
+            padded = np.concatenate([part, np.full(size - len(part), part[0])])
             out = optimize_block(
                 self._graphdef,
                 self._state,
-                _gather_cache(self.enc_cache, padded),
-                _gather_cache(self.dec_cache, padded),
+                entries.gather_cache(self.enc_cache, padded),
+                entries.gather_cache(self.dec_cache, padded),
                 self._patches[padded],
                 self._weight[padded],
-                jnp.asarray(chosen[padded], jnp.int32),
+                jnp.asarray(ks[padded], jnp.int32),
                 steps,
                 OPTIMIZE_RATE,
             )
-            parts.append(_take(out, jnp.arange(len(streams)), _pair_axis))
-        ids, recon, dist, dec_kv = jax.tree.map(
-            lambda *xs: jnp.concatenate(xs, axis=_pair_axis(xs[0])), *parts
-        )
-        optimized = (ids, recon, dist, entry[3], dec_kv)
-        better = np.asarray(dist) < np.asarray(entry[2])
-        return _select(entry, optimized, jnp.arange(self.tiles), jnp.asarray(better))
+            parts.append(entries.take(out, jnp.arange(len(part))))
+        return jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=entries.pair_axis(xs[0])), *parts)
+
+    def _descend(self, entry, chosen: np.ndarray, steps: int):
+        """Lower `chosen` in place where optimized ids at a smaller k still meet the threshold."""
+        seen = [{int(k): float(d)} for k, d in zip(chosen, np.asarray(entry[2]), strict=True)]
+        for _ in range(descent.ROUNDS):
+            trials = [descent.next_trial(s, self._threshold, self.config.min_tokens) for s in seen]
+            streams = np.array([t for t, k in enumerate(trials) if k is not None], np.int64)
+            if len(streams) == 0:
+                break
+            ks = np.zeros(self.tiles, np.int64)
+            ks[streams] = [trials[t] for t in streams]
+            out = self._optimize(streams, ks, steps)
+            dist = np.asarray(out[2], np.float64)
+            src = np.full(self.tiles, -1)
+            for i, t in enumerate(streams):
+                seen[t][int(ks[t])] = dist[i]
+                if dist[i] <= self._threshold:
+                    src[t], chosen[t] = i, ks[t]
+            if (src >= 0).any():
+                take = jnp.asarray(src >= 0)
+                entry = entries.select(entry, out, jnp.asarray(np.maximum(src, 0)), take)
+        return entry
 
     def _merge(self, use_low: np.ndarray):
         """Per tile, the lowest-distortion entry where `use_low`, else the smallest passing."""
         if self._store[0] is None:
             return self._store[1]
         index = jnp.arange(self.tiles)
-        return _select(self._store[0], self._store[1], index, jnp.asarray(use_low))
+        return entries.select(self._store[0], self._store[1], index, jnp.asarray(use_low))
 
     # --- decoding -------------------------------------------------------------------------
 

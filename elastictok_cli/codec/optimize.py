@@ -34,12 +34,13 @@ def optimize_block(graphdef, state, enc_cache, dec_cache, patches, weight, keep,
     """Optimize one block of every stream at its k: token ids, reconstruction, distortion, kv.
 
     patches and weight (S, T, P); keep (S,). The caches are the streams' committed context.
-    Returns ids (S, T), recon (S, T, P), distortion (S,) and the decoder's new kv.
+    Returns ids (S, T), recon (S, T, P), distortion (S,) and the encoder's and decoder's
+    new kv at that k: a probe's entry, ready to commit.
     """
     model = nnx.merge(graphdef, state)
     levels = model.config.fsq_levels
     ks = keep[:, None]
-    latents, _ = streaming.encode_latents(model, enc_cache, patches, ks)
+    latents, enc_kv = streaming.encode_latents(model, enc_cache, patches, ks)
     optimizer = optax.adam(rate)
 
     def measure(z):
@@ -67,5 +68,5 @@ def optimize_block(graphdef, state, enc_cache, dec_cache, patches, weight, keep,
     # Decode from the ids, exactly as the reader will.
     ids = fsq_codes_to_indices(fsq_quantize(best_z, levels), levels)
     codes = fsq_indices_to_codes(ids, levels)
-    dist, recon, kv = decode_distortion(model, dec_cache, patches, weight, codes, ks)
-    return ids[:, 0], recon, dist, kv
+    dist, recon, dec_kv = decode_distortion(model, dec_cache, patches, weight, codes, ks)
+    return ids[:, 0], recon, dist, tuple(x[:, :, 0] for x in enc_kv), dec_kv
