@@ -183,12 +183,10 @@ class TileEngine:
 
     def _keep(self, slot: int, outputs, src: np.ndarray) -> None:
         """Copy the chosen pair of each tile (src >= 0) into a kept slot."""
-        take = jnp.asarray(src >= 0)
-        index = jnp.asarray(np.maximum(src, 0))
         if self._store[slot] is None:
-            self._store[slot] = entries.take(outputs, index)
+            self._store[slot] = entries.take(outputs, jnp.asarray(np.maximum(src, 0)))
         else:
-            self._store[slot] = entries.select(self._store[slot], outputs, index, take)
+            self._store[slot] = entries.adopt(self._store[slot], outputs, src)
 
     def finish_block(self, chosen: np.ndarray, optimize_steps: int = 0) -> BlockCode:
         """Commit each tile's chosen k to the caches, probing only tiles not yet probed.
@@ -209,7 +207,7 @@ class TileEngine:
             everything = np.arange(self.tiles)
             optimized = self._optimize(everything, chosen, optimize_steps)
             better = np.asarray(optimized[2]) < np.asarray(entry[2])
-            entry = entries.select(entry, optimized, jnp.asarray(everything), jnp.asarray(better))
+            entry = entries.adopt(entry, optimized, np.where(better, everything, -1))
             if np.isfinite(self._threshold):
                 entry = self._descend(entry, chosen, optimize_steps)
         self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
@@ -261,17 +259,15 @@ class TileEngine:
                 seen[t][int(ks[t])] = dist[i]
                 if dist[i] <= self._threshold:
                     src[t], chosen[t] = i, ks[t]
-            if (src >= 0).any():
-                take = jnp.asarray(src >= 0)
-                entry = entries.select(entry, out, jnp.asarray(np.maximum(src, 0)), take)
+            entry = entries.adopt(entry, out, src)
         return entry
 
     def _merge(self, use_low: np.ndarray):
         """Per tile, the lowest-distortion entry where `use_low`, else the smallest passing."""
         if self._store[0] is None:
             return self._store[1]
-        index = jnp.arange(self.tiles)
-        return entries.select(self._store[0], self._store[1], index, jnp.asarray(use_low))
+        everything = np.arange(self.tiles)
+        return entries.adopt(self._store[0], self._store[1], np.where(use_low, everything, -1))
 
     # --- decoding -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from elastictok_cli.model import streaming
 
@@ -27,8 +28,15 @@ def pair_axis(x) -> int:
     return 1 if x.ndim == 5 else 0
 
 
+def adopt(store, outputs, src: np.ndarray):
+    """Per tile, the output pair `src[t]` where it is >= 0, else the stored entry."""
+    if not (src >= 0).any():
+        return store
+    return _select(store, outputs, jnp.asarray(np.maximum(src, 0)), jnp.asarray(src >= 0))
+
+
 @jax.jit
-def select(store, outputs, src, where):
+def _select(store, outputs, src, where):
     """Per tile, the output pair `src` where `where`, else the stored entry."""
     picked = take(outputs, src)
 
