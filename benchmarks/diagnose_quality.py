@@ -1,4 +1,4 @@
-"""Where a model's full-token error comes from: three measurements behind the model card.
+"""Where a model's full-token error comes from: the measurements behind the model card.
 
 Run:
   python benchmarks/diagnose_quality.py scale CLIP... --model models/NAME
@@ -14,18 +14,29 @@ Run:
   python benchmarks/diagnose_quality.py full-length CLIP... --model models/NAME [--model ...]
       whole tiles of the first 8 frames as sequences of 2 blocks, each block keeping one
       token fewer than all, or all: the PSNR of the mean MSE of each block. A block at full
-      length has no dropped token to attend to; with one in its window it does.
+      length has no dropped token to attend to; with one in its window it does;
+  python benchmarks/diagnose_quality.py bottleneck CLIP... --model models/NAME [--model ...]
+      the same whole tiles at half and all tokens, the decoder fed the encoder's latents
+      rounded to the FSQ grid, to grids 2x and 4x finer per dimension, or not rounded:
+      how much of the error is the codebook's and how much the networks'.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 import av
+import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.model.bottleneck import fsq_bound
+from elastictok_cli.model.elastictok import kept_mask
+from elastictok_cli.model.patching import patchify
+from elastictok_cli.model.transformer import block_causal_mask
 from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.data import decode_frames
 from elastictok_cli.train.evaluate import block_mse_at, psnr_of
@@ -33,6 +44,7 @@ from elastictok_cli.train.loop import load_data
 from elastictok_cli.train.run_config import TrainConfig
 
 SCALES = (1.0, 0.85, 0.6, 0.43)
+GRID_STEPS = {"FSQ": 1.0, "2x finer": 0.5, "4x finer": 0.25, "unrounded": 0.0}
 COMPONENTS = (64, 96, 128, 160)
 
 
@@ -125,12 +137,48 @@ def full_length_command(args) -> None:
         print(f"{path} ({sha[:12]}) {len(blocks)} sequences  " + "  ".join(cells), flush=True)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _mse_on_grid(graphdef, params, blocks, keep, step: float):
+    """Per-block MSE (B, S) with the latents rounded to `step` FSQ levels (0: not rounded)."""
+    model = nnx.merge(graphdef, params)
+    config = model.config
+    patches = patchify(blocks, config)
+    batch, seq, tokens, dim = patches.shape
+    kept = kept_mask(jnp.full((batch, seq), keep), tokens).reshape(batch, seq * tokens)
+    mask = block_causal_mask(seq, tokens, config.context_blocks)
+    positions = jnp.arange(seq * tokens)
+    flat = patches.reshape(batch, seq * tokens, dim)
+    latents, _ = model.encoder_pass(flat, kept, mask, positions)
+    bounded = fsq_bound(latents, config.fsq_levels)
+    if step:
+        bounded = jnp.round(bounded / step) * step
+    half = jnp.floor(jnp.asarray(config.fsq_levels, jnp.float32) / 2)
+    recon, _ = model.decoder_pass(bounded / half, kept, mask, positions)
+    return jnp.mean((recon - flat) ** 2, axis=-1).reshape(batch, seq, tokens).mean(-1)
+
+
+def bottleneck_command(args) -> None:
+    """Full-pass PSNR with the latents on the FSQ grid, finer grids, or not rounded."""
+    for path in args.model:
+        model, config, sha = load_model(path)
+        graphdef, params = nnx.split(model)
+        f = config.frames_per_block
+        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
+        blocks = jnp.asarray(np.concatenate(clips))
+        for keep in (config.max_tokens // 2, config.max_tokens):
+            cells = []
+            for name, step in GRID_STEPS.items():
+                mse = np.asarray(_mse_on_grid(graphdef, params, blocks, keep, step))
+                cells.append(f"{name}: {psnr_of(mse.mean()):.2f}")
+            print(f"{path} ({sha[:12]}) k {keep}  " + "  ".join(cells), flush=True)
+
+
 def main() -> None:
     """Parse and run one measurement."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("measure", choices=("scale", "pca", "crops", "full-length"))
+    parser.add_argument("measure", choices=("scale", "pca", "crops", "full-length", "bottleneck"))
     parser.add_argument("inputs", nargs="+", help="clips (scale, pca) or training DATA (crops)")
     parser.add_argument("--model", action="append", default=None)
     parser.add_argument("--image-ratio", type=float, default=0.5)
@@ -143,6 +191,7 @@ def main() -> None:
         "pca": pca_command,
         "crops": crops_command,
         "full-length": full_length_command,
+        "bottleneck": bottleneck_command,
     }
     commands[args.measure](args)
 
