@@ -13,6 +13,7 @@ from elastictok_cli.cli.output import JsonOption, out_console, print_json
 
 BARS = " ▁▂▃▄▅▆▇█"
 MAX_ROWS = 40
+TILE_COLUMN = 60  # characters of per-tile counts in a row; the rest is counted, not cut
 
 
 def command(
@@ -102,6 +103,20 @@ def sparkline(values: list[float], width: int) -> str:
     return "".join(out)
 
 
+def tile_counts(tokens: list[int], width: int = TILE_COLUMN) -> str:
+    """Per-tile token counts, whole numbers only, then how many tiles did not fit."""
+    text = " ".join(str(n) for n in tokens)
+    if len(text) <= width:
+        return text
+    shown = 0
+    # Keep adding counts while the rest still fits as "+N more" after them.
+    while (
+        len(" ".join(map(str, tokens[: shown + 1])) + f" +{len(tokens) - shown - 1} more") <= width
+    ):
+        shown += 1
+    return " ".join([*map(str, tokens[:shown]), f"+{len(tokens) - shown} more"])
+
+
 def _print_report(r: dict, all_blocks: bool) -> None:
     """Render the report for people."""
     v, t, e, m = r["video"], r["totals"], r["encode"], r["model"]
@@ -133,11 +148,12 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
     for b in rows:
-        tiles = " ".join(str(n) for n in b["tokens"])
         worst = max(b["distortion"])
         mean = sum(b["distortion"]) / len(b["distortion"])
         psnr = "inf" if mean <= 0 else f"{10 * math.log10(4 / mean):.2f}"
-        table.add_row(str(b["index"]), str(sum(b["tokens"])), tiles[:60], f"{worst:.5f}", psnr)
+        table.add_row(
+            str(b["index"]), str(sum(b["tokens"])), tile_counts(b["tokens"]), f"{worst:.5f}", psnr
+        )
     out_console.print(table)
     if len(rows) < len(r["blocks"]):
         out_console.print(f"... {len(r['blocks']) - len(rows)} more blocks (use --all)")

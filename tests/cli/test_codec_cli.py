@@ -16,6 +16,8 @@ from support.clips import moving_clip, read_frames, write_with_pyav
 from support.models import make_model_folder
 from support.signals import CLI_WITH_SIGINT
 
+from elastictok_cli.cli.inspect import tile_counts
+
 
 def assert_error(result, code):
     """Exit code, one line on stderr, no traceback."""
@@ -262,3 +264,13 @@ def test_ctrl_c_exits_130_and_leaves_nothing(work, tmp_path):
     assert code in (0, 130) and "Traceback" not in err, err
     if code == 130:
         assert not (out / "frames").exists() or list((out / "frames").iterdir()) == []
+
+
+def test_inspect_never_cuts_a_tile_count():
+    tokens = [256, 16, 136, 201] * 10
+    text = tile_counts(tokens, width=30)
+    shown, rest = text.split(" +")
+    assert len(text) <= 30 and rest == f"{len(tokens) - len(shown.split())} more"
+    assert [int(n) for n in shown.split()] == tokens[: len(shown.split())]
+    assert tile_counts([1, 2, 3], width=30) == "1 2 3"
+    assert tile_counts([256] * 5, width=8) == "+5 more"
