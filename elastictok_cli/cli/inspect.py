@@ -14,6 +14,7 @@ from elastictok_cli.cli.output import JsonOption, out_console, print_json
 BARS = " ▁▂▃▄▅▆▇█"
 MAX_ROWS = 40
 TILE_COLUMN = 60  # characters of per-tile counts in a row; the rest is counted, not cut
+OTHER_COLUMNS = 40  # block, tokens, worst MSE and PSNR with their gaps
 
 
 def command(
@@ -121,7 +122,8 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     """Render the report for people."""
     v, t, e, m = r["video"], r["totals"], r["encode"], r["model"]
     out_console.print(f"[bold]{r['file']['path']}[/bold]  (.etok format {r['format_version']})")
-    out_console.print(f"model   {m['name']}  sha256 {m['sha256']}")
+    # 12 hex digits, as `encode` and `models` show them; --json carries the whole hash.
+    out_console.print(f"model   {m['name']}  sha256 {m['sha256'][:12]}")
     c = m["config"]
     out_console.print(
         f"        tile {c['tile_size'][1]}x{c['tile_size'][0]}, {c['frames_per_block']} frames "
@@ -145,6 +147,8 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     width = max(10, shutil.get_terminal_size((80, 20)).columns - 12)
     out_console.print(f"use     [cyan]{sparkline(fractions, width)}[/cyan]")
     out_console.print("        token use per block over time (full height = every token)")
+    # Narrow consoles (a pipe is 80 columns) get fewer counts rather than wrapped rows.
+    tile_width = max(12, min(TILE_COLUMN, out_console.width - OTHER_COLUMNS))
     table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
     for b in rows:
@@ -152,7 +156,11 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         mean = sum(b["distortion"]) / len(b["distortion"])
         psnr = "inf" if mean <= 0 else f"{10 * math.log10(4 / mean):.2f}"
         table.add_row(
-            str(b["index"]), str(sum(b["tokens"])), tile_counts(b["tokens"]), f"{worst:.5f}", psnr
+            str(b["index"]),
+            str(sum(b["tokens"])),
+            tile_counts(b["tokens"], tile_width),
+            f"{worst:.5f}",
+            psnr,
         )
     out_console.print(table)
     if len(rows) < len(r["blocks"]):

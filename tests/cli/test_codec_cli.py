@@ -274,3 +274,19 @@ def test_inspect_never_cuts_a_tile_count():
     assert [int(n) for n in shown.split()] == tokens[: len(shown.split())]
     assert tile_counts([1, 2, 3], width=30) == "1 2 3"
     assert tile_counts([256] * 5, width=8) == "+5 more"
+
+
+def test_inspect_rows_stay_one_line_in_a_pipe(tmp_path):
+    """A wide video's block rows fit the 80 columns a pipe gets, one line per block."""
+    from container.etok_samples import make_header, random_records, write_file
+
+    header = make_header(width=320, height=240, frames=12)  # 300 tiles, 3 blocks
+    write_file(tmp_path / "wide.etok", header, random_records(header, np.random.default_rng(0)))
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = run("inspect", tmp_path / "wide.etok", env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    rows = lines[next(i for i, line in enumerate(lines) if "per tile" in line) + 1 :]
+    assert len(rows) == 3 and all(len(row) <= 80 for row in rows), rows
+    assert all(row.split()[0] == str(i) and "more" in row for i, row in enumerate(rows)), rows
+    assert "sha256 3f3f3f3f3f3f\n" in result.stdout.decode()
