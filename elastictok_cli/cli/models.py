@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from elastictok_cli.cli.output import JsonOption, out_console, print_json
+
+CARD_LINE = 80  # characters of the card's first line in the list
 
 
 def command(
@@ -66,10 +69,11 @@ def command(
 
 
 def _card_line(card: str) -> str:
-    """The first line of a card that is not a heading."""
+    """The first line of a card that is not a heading, shortened at a word boundary."""
     for line in card.splitlines():
         if line.strip() and not line.startswith("#"):
-            return line.strip()[:80]
+            # Whole words only: a cut mid-word reads as a different word.
+            return textwrap.shorten(line, CARD_LINE, placeholder=" ...")
     return ""
 
 

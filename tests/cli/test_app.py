@@ -18,3 +18,17 @@ def test_unknown_flag_is_a_usage_error_on_one_line():
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("elastictok: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_models_card_line_keeps_whole_words():
+    from elastictok_cli.cli.models import _card_line
+
+    line = _card_line(
+        "# name\n\nAn adaptive tokenizer (FSQ bottleneck, " + "parameters " * 9 + "\n"
+    )
+    assert len(line) <= 80 and line.endswith(" ...")
+    assert all(
+        word in {"An", "adaptive", "tokenizer", "(FSQ", "bottleneck,", "parameters", "..."}
+        for word in line.split()
+    )
+    assert _card_line("# name\nShort card.") == "Short card."
