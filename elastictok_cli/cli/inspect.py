@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 from typing import Annotated
 
 import typer
@@ -144,10 +143,11 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     )
     per_block = v["tiles_x"] * v["tiles_y"] * c["max_tokens"]
     fractions = [sum(b["tokens"]) / per_block for b in r["blocks"]]
-    width = max(10, shutil.get_terminal_size((80, 20)).columns - 12)
+    # One width for the chart and the table: the console's (80 columns in a pipe).
+    width = max(10, out_console.width - 12)
     out_console.print(f"use     [cyan]{sparkline(fractions, width)}[/cyan]")
     out_console.print("        token use per block over time (full height = every token)")
-    # Narrow consoles (a pipe is 80 columns) get fewer counts rather than wrapped rows.
+    # Narrow consoles get fewer counts rather than wrapped rows.
     tile_width = max(12, min(TILE_COLUMN, out_console.width - OTHER_COLUMNS))
     table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
