@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import _thread
-import contextlib
 import sys
-import threading
 import traceback
 
 import typer
 
+from elastictok_cli.cli.interrupts import interrupts_never_lost
 from elastictok_cli.errors import ElastictokError
 
 EXIT_OK = 0
@@ -19,41 +17,11 @@ EXIT_INCOMPATIBLE = 4
 EXIT_IO = 5
 EXIT_INTERRUPTED = 130
 
-REDELIVERY_DELAY_S = 0.01
-
 
 def fail(message: str) -> None:
     """Print the one-line error users see."""
     first_line = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
     print(f"elastictok: error: {first_line}", file=sys.stderr)
-
-
-def _redeliver_swallowed_interrupts(unraisable) -> None:
-    """Raise a Ctrl-C again when a destructor or GC callback swallowed it.
-
-    Python cannot propagate an exception out of `__del__` or a GC callback (JAX registers
-    one), so a Ctrl-C landing there is printed as "Exception ignored" and lost: the encode
-    would run on and commit its file. Re-raising it in the main thread keeps Ctrl-C reliable.
-    """
-    if issubclass(unraisable.exc_type, KeyboardInterrupt):
-        # Raised from here it would be swallowed again, so deliver it a moment later; if
-        # it lands in another such spot, this hook runs again and retries.
-        timer = threading.Timer(REDELIVERY_DELAY_S, _thread.interrupt_main)
-        timer.daemon = True  # never keeps a finishing process alive
-        timer.start()
-        return
-    sys.__unraisablehook__(unraisable)
-
-
-@contextlib.contextmanager
-def interrupts_never_lost():
-    """Install the unraisable hook that re-delivers a swallowed Ctrl-C, then restore it."""
-    previous = sys.unraisablehook
-    sys.unraisablehook = _redeliver_swallowed_interrupts
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous
 
 
 def run(app: typer.Typer, debug: bool = False) -> int:

@@ -17,6 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from elastictok_cli.cli.interrupts import raise_if_interrupted
+
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON object on stdout for scripts, nothing else.")
 ]
@@ -31,9 +33,18 @@ err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 
 
+class InterruptibleProgress(Progress):
+    """A progress bar whose every update is a point where a swallowed Ctrl-C resurfaces."""
+
+    def update(self, *args, **kwargs) -> None:
+        """Raise a pending Ctrl-C first, so no output is committed after one."""
+        raise_if_interrupted()
+        super().update(*args, **kwargs)
+
+
 def progress_bar(quiet: bool, unit: str = "frames") -> Progress:
     """A progress bar on stderr, shown only on a terminal and without --quiet."""
-    return Progress(
+    return InterruptibleProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from elastictok_cli.cli.interrupts import raise_if_interrupted
 from elastictok_cli.errors import UsageError
 
 # Flag name -> key of TrainConfig or OptimConfig; only flags the user gives are passed on.
@@ -90,6 +91,8 @@ class RichReporter:
 
     def step(self, step: int, record: dict | None) -> None:
         """Advance the bar and show the latest logged metrics."""
+        # Each step is a point where a Ctrl-C swallowed inside JAX resurfaces, bar or not.
+        raise_if_interrupted()
         if self.progress is None:
             return
         stats = ""
