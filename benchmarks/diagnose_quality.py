@@ -18,7 +18,11 @@ Run:
   python benchmarks/diagnose_quality.py bottleneck CLIP... --model models/NAME [--model ...]
       the same whole tiles at half and all tokens, the decoder fed the encoder's latents
       rounded to the FSQ grid, to grids 2x and 4x finer per dimension, or not rounded:
-      how much of the error is the codebook's and how much the networks'.
+      how much of the error is the codebook's and how much the networks';
+  python benchmarks/diagnose_quality.py patch-error CLIP... --model models/NAME [--model ...]
+      the same whole tiles at all tokens: squared error by pixel position inside a patch,
+      relative to its mean, and the ratio of the patch's border pixels to its interior.
+      Patches decoded independently of their neighbours would show it at their seams.
 """
 
 from __future__ import annotations
@@ -173,12 +177,46 @@ def bottleneck_command(args) -> None:
             print(f"{path} ({sha[:12]}) k {keep}  " + "  ".join(cells), flush=True)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _error_in_patch(graphdef, params, blocks):
+    """Mean squared error (Tp, Hp, Wp) by pixel position inside a patch, every token kept."""
+    model = nnx.merge(graphdef, params)
+    config = model.config
+    patches = patchify(blocks, config)
+    recon = model(patches, jnp.full(patches.shape[:2], config.max_tokens))["recon"]
+    squared = ((recon - patches) ** 2).reshape(-1, *config.patch, blocks.shape[-1])
+    return squared.mean(axis=(0, 4))
+
+
+def patch_error_command(args) -> None:
+    """Squared error by position inside a patch: is it at the seams between patches?"""
+    for path in args.model:
+        model, config, sha = load_model(path)
+        graphdef, params = nnx.split(model)
+        f = config.frames_per_block
+        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
+        error = np.asarray(_error_in_patch(graphdef, params, jnp.asarray(np.concatenate(clips))))
+        by_pixel = error.mean(axis=0)  # over the patch's frames
+        border = np.ones_like(by_pixel, bool)
+        border[1:-1, 1:-1] = False
+        ratio = by_pixel[border].mean() / by_pixel[~border].mean()
+        print(
+            f"{path} ({sha[:12]}) PSNR {psnr_of(error.mean()):.2f} dB, border / interior "
+            f"squared error {ratio:.2f}; by pixel, relative to the mean:",
+            flush=True,
+        )
+        for row in by_pixel / by_pixel.mean():
+            print("  " + " ".join(f"{v:.2f}" for v in row))
+
+
 def main() -> None:
     """Parse and run one measurement."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("measure", choices=("scale", "pca", "crops", "full-length", "bottleneck"))
+    parser.add_argument(
+        "measure", choices=("scale", "pca", "crops", "full-length", "bottleneck", "patch-error")
+    )
     parser.add_argument("inputs", nargs="+", help="clips (scale, pca) or training DATA (crops)")
     parser.add_argument("--model", action="append", default=None)
     parser.add_argument("--image-ratio", type=float, default=0.5)
@@ -192,6 +230,7 @@ def main() -> None:
         "crops": crops_command,
         "full-length": full_length_command,
         "bottleneck": bottleneck_command,
+        "patch-error": patch_error_command,
     }
     commands[args.measure](args)
 
