@@ -70,6 +70,15 @@ def whole_tiles(frames: np.ndarray, tile: int, frames_per_block: int) -> np.ndar
     return tiles.reshape(ty * tx, n // frames_per_block, frames_per_block, tile, tile, 3)
 
 
+def whole_tile_pairs(path: str, clips: list[str]):
+    """A model split for jit, its config and sha, and whole tiles of each clip's first 2 blocks."""
+    model, config, sha = load_model(path)
+    graphdef, params = nnx.split(model)
+    f = config.frames_per_block
+    tiles = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in clips]
+    return graphdef, params, config, sha, np.concatenate(tiles)
+
+
 def psnr_pair(mse: np.ndarray) -> tuple[float, float]:
     """(mean per-block PSNR, PSNR of the mean MSE) of block MSEs on the [-1, 1] scale."""
     mse = np.asarray(mse, np.float64).ravel()
@@ -128,11 +137,8 @@ def crops_command(args) -> None:
 def full_length_command(args) -> None:
     """Each of two blocks at all tokens or one fewer, every combination."""
     for path in args.model:
-        model, config, sha = load_model(path)
-        graphdef, params = nnx.split(model)
-        f, top = config.frames_per_block, config.max_tokens
-        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
-        blocks = np.concatenate(clips)
+        graphdef, params, config, sha, blocks = whole_tile_pairs(path, args.inputs)
+        top = config.max_tokens
         cells = []
         for first, second in ((top - 1, top - 1), (top, top), (top - 1, top), (top, top - 1)):
             mse = np.asarray(block_mse_at(graphdef, params, blocks, [first, second]))
@@ -164,11 +170,8 @@ def _mse_on_grid(graphdef, params, blocks, keep, step: float):
 def bottleneck_command(args) -> None:
     """Full-pass PSNR with the latents on the FSQ grid, finer grids, or not rounded."""
     for path in args.model:
-        model, config, sha = load_model(path)
-        graphdef, params = nnx.split(model)
-        f = config.frames_per_block
-        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
-        blocks = jnp.asarray(np.concatenate(clips))
+        graphdef, params, config, sha, blocks = whole_tile_pairs(path, args.inputs)
+        blocks = jnp.asarray(blocks)
         for keep in (config.max_tokens // 2, config.max_tokens):
             cells = []
             for name, step in GRID_STEPS.items():
@@ -191,11 +194,8 @@ def _error_in_patch(graphdef, params, blocks):
 def patch_error_command(args) -> None:
     """Squared error by position inside a patch: is it at the seams between patches?"""
     for path in args.model:
-        model, config, sha = load_model(path)
-        graphdef, params = nnx.split(model)
-        f = config.frames_per_block
-        clips = [whole_tiles(read_frames(c, 2 * f), config.tile_height, f) for c in args.inputs]
-        error = np.asarray(_error_in_patch(graphdef, params, jnp.asarray(np.concatenate(clips))))
+        graphdef, params, _, sha, blocks = whole_tile_pairs(path, args.inputs)
+        error = np.asarray(_error_in_patch(graphdef, params, jnp.asarray(blocks)))
         by_pixel = error.mean(axis=0)  # over the patch's frames
         border = np.ones_like(by_pixel, bool)
         border[1:-1, 1:-1] = False
