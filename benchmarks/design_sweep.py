@@ -18,10 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.metrics import psnr_array
 from elastictok_cli.model.config import get_preset
 from elastictok_cli.model.elastictok import ElasticTok, count_params
 from elastictok_cli.model.patching import patchify
-from elastictok_cli.train.step import OptimConfig, make_optimizer, make_train_step, psnr_from_mse
+from elastictok_cli.train.step import OptimConfig, make_optimizer, make_train_step
 
 CANDIDATES = {
     "small-lr1e-3": ("cpu-small", {}, {"learning_rate": 1e-3}, 16),
@@ -75,7 +76,7 @@ def evaluate(model, blocks: np.ndarray) -> dict[str, float]:
         k = max(c.min_tokens, int(round(frac * c.max_tokens)))
         keep = jnp.full(patches.shape[:2], k, jnp.int32)
         recon = jax.jit(lambda p, kk: model(p, kk)["recon"])(patches, keep)
-        scores[label] = float(psnr_from_mse(jnp.mean((recon - patches) ** 2)))
+        scores[label] = float(psnr_array(jnp.mean((recon - patches) ** 2), xp=jnp))
     return scores
 
 

@@ -37,13 +37,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.metrics import psnr_array
+from elastictok_cli.model import registry
 from elastictok_cli.model.bottleneck import fsq_bound
 from elastictok_cli.model.elastictok import kept_mask
 from elastictok_cli.model.patching import patchify
 from elastictok_cli.model.transformer import block_causal_mask
-from elastictok_cli.model.weights import load_model
 from elastictok_cli.train.data import decode_frames
-from elastictok_cli.train.evaluate import block_mse_at, psnr_of
+from elastictok_cli.train.evaluate import block_mse_at
 from elastictok_cli.train.loop import load_data
 from elastictok_cli.train.run_config import TrainConfig
 
@@ -70,6 +71,12 @@ def whole_tiles(frames: np.ndarray, tile: int, frames_per_block: int) -> np.ndar
     return tiles.reshape(ty * tx, n // frames_per_block, frames_per_block, tile, tile, 3)
 
 
+def load_model(name_or_path: str):
+    """(model, config, sha256) of a model given by name or folder."""
+    loaded = registry.load(name_or_path)
+    return loaded.model, loaded.config, loaded.sha256
+
+
 def whole_tile_pairs(path: str, clips: list[str]):
     """A model split for jit, its config and sha, and whole tiles of each clip's first 2 blocks."""
     model, config, sha = load_model(path)
@@ -82,7 +89,7 @@ def whole_tile_pairs(path: str, clips: list[str]):
 def psnr_pair(mse: np.ndarray) -> tuple[float, float]:
     """(mean per-block PSNR, PSNR of the mean MSE) of block MSEs on the [-1, 1] scale."""
     mse = np.asarray(mse, np.float64).ravel()
-    return float(np.mean(psnr_of(mse))), float(psnr_of(mse.mean()))
+    return float(np.mean(psnr_array(mse))), float(psnr_array(mse.mean()))
 
 
 def scale_command(args) -> None:
@@ -112,7 +119,7 @@ def pca_command(args) -> None:
         row = []
         for d in COMPONENTS:
             residual = centred - centred @ basis[:d].T @ basis[:d]
-            row.append(f"{d}: {psnr_of(np.mean(residual**2)):.1f} dB")
+            row.append(f"{d}: {psnr_array(np.mean(residual**2)):.1f} dB")
         print(clip.rsplit("/", 1)[-1], "  ".join(row), flush=True)
 
 
@@ -142,7 +149,7 @@ def full_length_command(args) -> None:
         cells = []
         for first, second in ((top - 1, top - 1), (top, top), (top - 1, top), (top, top - 1)):
             mse = np.asarray(block_mse_at(graphdef, params, blocks, [first, second]))
-            pooled = [f"{psnr_of(mse[:, s].mean()):.2f}" for s in (0, 1)]
+            pooled = [f"{psnr_array(mse[:, s].mean()):.2f}" for s in (0, 1)]
             cells.append(f"k {first},{second}: {' / '.join(pooled)}")
         print(f"{path} ({sha[:12]}) {len(blocks)} sequences  " + "  ".join(cells), flush=True)
 
@@ -176,7 +183,7 @@ def bottleneck_command(args) -> None:
             cells = []
             for name, step in GRID_STEPS.items():
                 mse = np.asarray(_mse_on_grid(graphdef, params, blocks, keep, step))
-                cells.append(f"{name}: {psnr_of(mse.mean()):.2f}")
+                cells.append(f"{name}: {psnr_array(mse.mean()):.2f}")
             print(f"{path} ({sha[:12]}) k {keep}  " + "  ".join(cells), flush=True)
 
 
@@ -201,7 +208,7 @@ def patch_error_command(args) -> None:
         border[1:-1, 1:-1] = False
         ratio = by_pixel[border].mean() / by_pixel[~border].mean()
         print(
-            f"{path} ({sha[:12]}) PSNR {psnr_of(error.mean()):.2f} dB, border / interior "
+            f"{path} ({sha[:12]}) PSNR {psnr_array(error.mean()):.2f} dB, border / interior "
             f"squared error {ratio:.2f}; by pixel, relative to the mean:",
             flush=True,
         )

@@ -25,11 +25,11 @@ import tempfile
 
 import numpy as np
 
-from elastictok_cli.codec import model_registry
 from elastictok_cli.codec.encoder import EncodeSettings, encode
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.media import open_media
-from elastictok_cli.train.evaluate import psnr_of
+from elastictok_cli.metrics import psnr_array
+from elastictok_cli.model import registry as model_registry
 
 FRACTIONS = {"1/16": 1 / 16, "1/4": 1 / 4, "1/2": 1 / 2, "1": 1.0}
 PAPER_THRESHOLDS = (0.003, 0.007, 0.015)
@@ -65,8 +65,8 @@ def encode_clip(path: str, loaded, settings: EncodeSettings, frames: int, workdi
 
 
 def psnr(mse: float) -> float:
-    """PSNR in dB of an MSE on the [-1, 1] scale."""
-    return float(psnr_of(mse))
+    """PSNR in dB of an MSE on the [-1, 1] scale, floored as the tables always were."""
+    return float(psnr_array(mse))
 
 
 def encode_fixed(clips, loaded, frames: int, ks, workdir: str, fixed: dict, per_clip: dict):
@@ -143,7 +143,7 @@ def evaluate(clips, loaded, frames: int, k_grid, refine: bool = True) -> dict:
     # ones, and the pooled PSNR above is set by the textured.
     result["clip_block_psnr_full"] = {
         os.path.basename(clip): {
-            f"p{q}": float(np.percentile(psnr_of(d), q)) for q in BLOCK_PERCENTILES
+            f"p{q}": float(np.percentile(psnr_array(d), q)) for q in BLOCK_PERCENTILES
         }
         for clip, d in zip(clips, per_clip[config.max_tokens], strict=True)
     }

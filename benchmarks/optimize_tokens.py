@@ -20,8 +20,8 @@ import time
 import numpy as np
 from evaluate_model import encode_clip, psnr
 
-from elastictok_cli.codec import model_registry
 from elastictok_cli.codec.encoder import EncodeSettings
+from elastictok_cli.model import registry as model_registry
 
 TARGET = 0.007
 MODES = {

@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 from search_speed import _recording, load_frames
 
-from elastictok_cli.codec import model_registry, search
+from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.media import iter_blocks
+from elastictok_cli.model import registry as model_registry
 
 
 def record_curves(loaded, frames, threshold: float) -> np.ndarray:

@@ -27,10 +27,11 @@ from pathlib import Path
 import av
 import numpy as np
 
-from elastictok_cli.codec import model_registry, search
+from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.media import center_crop, iter_blocks, open_media
+from elastictok_cli.model import registry as model_registry
 
 
 def load_frames(path: str, count: int, width: int, height: int) -> list[np.ndarray]:

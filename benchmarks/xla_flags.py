@@ -53,7 +53,7 @@ def child(model_path: str, tiles: int, probes_per_tile: int, batch: int, repeats
     from flax import nnx
 
     from elastictok_cli.codec.engine import TileEngine
-    from elastictok_cli.codec.model_registry import load
+    from elastictok_cli.model.registry import load
     from elastictok_cli.train import sharding
     from elastictok_cli.train.loop import compile_step
     from elastictok_cli.train.step import OptimConfig, make_optimizer

@@ -1,8 +1,7 @@
-"""elastictok: a video and image codec built on ElasticTok adaptive tokenization."""
+"""elastictok: a video and image codec built on ElasticTok adaptive tokenization.
+
+Importing the package changes nothing in the host process; the Python API lives in
+`elastictok_cli.api` (docs/API.md).
+"""
 
 __version__ = "0.1.0"
-
-# Before anything imports JAX: the CPU flags every entry point (CLI, library, tests) runs with.
-from elastictok_cli import xla_defaults  # noqa: E402
-
-xla_defaults.apply()

@@ -22,10 +22,25 @@ def test_users_own_value_wins():
     assert xla_defaults.merged_flags(f"{FLAG}=dot") == f"{FLAG}=dot"
 
 
-def test_importing_the_package_sets_them_and_xla_accepts_them():
+def test_apply_sets_them_and_xla_accepts_them():
     # XLA aborts the process on a flag it does not know, so the computation must run.
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    code = "import elastictok_cli, os, jax; jax.numpy.ones(1); print(os.environ['XLA_FLAGS'])"
+    code = (
+        "from elastictok_cli import xla_defaults; xla_defaults.apply(); "
+        "import os, jax; jax.numpy.ones(1); print(os.environ['XLA_FLAGS'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"{FLAG}="
+
+
+def test_importing_the_package_and_its_api_leaves_the_environment_alone():
+    code = (
+        "import os; before = dict(os.environ); "
+        "import elastictok_cli, elastictok_cli.api, elastictok_cli.cli.app; "
+        "print(dict(os.environ) == before)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -17,7 +17,7 @@ from elastictok_cli.bench.metrics import QualityMeter
 from elastictok_cli.bench.points import ELASTIC, FIXED, Point
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.codec.encoder import EncodeSettings, encode
-from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.model.registry import LoadedModel
 from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.container import ContainerReader
 

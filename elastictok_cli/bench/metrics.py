@@ -7,21 +7,16 @@ our values compare with other papers'; a hand-written one would be one more thin
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 
 import numpy as np
 
 from elastictok_cli.errors import UsageError
+from elastictok_cli.metrics import BYTE_PEAK, psnr
 
 PEAK_255 = 255.0
 GAUSSIAN_WINDOW = 11  # what scikit-image uses for sigma 1.5 (radius 3.5 sigma)
-
-
-def psnr_from_mse(mse: float) -> float:
-    """PSNR in dB of an MSE on 0..255 pixels (inf for identical frames)."""
-    return math.inf if mse <= 0 else 10 * math.log10(PEAK_255**2 / mse)
 
 
 def frame_ssim(reference: np.ndarray, decoded: np.ndarray) -> float:
@@ -80,7 +75,7 @@ class QualityMeter:
         if self.count != len(self.reference):
             raise ValueError(f"decoded {self.count} frames of {len(self.reference)}")
         mse = self._squared / self.reference.size
-        return psnr_from_mse(mse), self._ssim / self.count
+        return psnr(mse, BYTE_PEAK), self._ssim / self.count
 
 
 def require_bench_extra() -> None:

@@ -8,6 +8,7 @@ import os
 from elastictok_cli.bench import curves
 from elastictok_cli.bench.points import ELASTIC, FIXED
 from elastictok_cli.bench.run import ClipResult
+from elastictok_cli.metrics import psnr
 
 STYLE = {  # curve -> (label, marker, colour); ElasticTok last, so it is drawn on top
     FIXED: ("same model, fixed k", "s", "C0"),
@@ -88,7 +89,7 @@ def plot_meeting(result: ClipResult, path: str) -> None:
             [100 * x for x in xs], [100 * y for y in ys], "-", color="C1", label="elastic (budget)"
         )
         ax.plot([100 * xs[-1]], [100 * ys[-1]], "o", color="C1", label="elastic encode")
-        db = 10 * math.log10(4 / threshold)
+        db = psnr(threshold)
         ax.set_title(f"MSE {threshold:g} ({db:.1f} dB)", fontsize=9)
         ax.set_xlabel("% of max tokens", fontsize=8)
         ax.set_xlim(0, 100)

@@ -2,18 +2,18 @@
 
 Each command lives in `elastictok_cli/cli/<name>.py` and exposes `command`, a Typer function.
 Command modules import the heavy libraries (JAX) inside the function, so `--help` and
-`inspect` start fast. A command whose module does not exist yet is registered as pending.
+`inspect` start fast.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 import typer
 
-from elastictok_cli.cli import boundary, compile_cache, pending
+from elastictok_cli import xla_defaults
+from elastictok_cli.cli import boundary, compile_cache
 
 COMMANDS = ("encode", "decode", "inspect", "tokens", "bench", "train", "export", "models")
 
@@ -31,12 +31,8 @@ app = typer.Typer(
 
 
 def _register(name: str) -> None:
-    """Add the command's own module if it exists, else its pending placeholder."""
-    module_name = f"elastictok_cli.cli.{name}"
-    if importlib.util.find_spec(module_name) is None:
-        app.command(name=name, help=pending.PENDING[name])(pending.make_pending(name))
-        return
-    module = importlib.import_module(module_name)
+    """Add the command defined by `elastictok_cli/cli/<name>.py`."""
+    module = importlib.import_module(f"elastictok_cli.cli.{name}")
     app.command(name=name, help=module.command.__doc__)(module.command)
 
 
@@ -49,5 +45,7 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    # Both are read when JAX starts, so they are set before any command imports it.
+    xla_defaults.apply()
     compile_cache.enable()
     sys.exit(boundary.run(app, debug=debug))

@@ -94,7 +94,7 @@ def command(
     from elastictok_cli.bench.frames import parse_size
     from elastictok_cli.bench.metrics import require_bench_extra
     from elastictok_cli.bench.run import BenchPlan, check_inputs, run_bench
-    from elastictok_cli.codec import model_registry
+    from elastictok_cli.model import registry as model_registry
 
     require_bench_extra()
     files = os.path.join(out, "files") if keep_files else None

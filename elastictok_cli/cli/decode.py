@@ -59,7 +59,8 @@ def command(
             output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
         check_target(output, force, folder=is_folder_target(output))
 
-        from elastictok_cli.codec import decoder, model_registry
+        from elastictok_cli.codec import decoder
+        from elastictok_cli.model import registry as model_registry
 
         loaded = model_registry.load(model or reader.header["model"]["name"])
         decoder.check_model(reader.header, loaded)

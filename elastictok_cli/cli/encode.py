@@ -94,10 +94,10 @@ def command(
       ffmpeg -i in.mov -f yuv4mpegpipe - | elastictok encode - -o in.etok --tokens 128
     """
     from elastictok_cli.atomic import check_target
-    from elastictok_cli.codec import model_registry
+    from elastictok_cli.model import registry as model_registry
     from elastictok_cli.codec.encoder import DEFAULT_MSE, encode
-    from elastictok_cli.codec.summary import mse_for_psnr
     from elastictok_cli.media import FIT_MODES, open_media
+    from elastictok_cli.metrics import mse_for_psnr
 
     settings = _settings(mse, psnr, tokens, search, fit, DEFAULT_MSE, mse_for_psnr, FIT_MODES)
     if not rescue_within >= 1.0:

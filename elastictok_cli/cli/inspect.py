@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from elastictok_cli import metrics
 from elastictok_cli.cli.output import JsonOption, out_console, print_json
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -154,7 +155,8 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     for b in rows:
         worst = max(b["distortion"])
         mean = sum(b["distortion"]) / len(b["distortion"])
-        psnr = "inf" if mean <= 0 else f"{10 * math.log10(4 / mean):.2f}"
+        db = metrics.psnr(mean)
+        psnr = "inf" if math.isinf(db) else f"{db:.2f}"
         table.add_row(
             str(b["index"]),
             str(sum(b["tokens"])),

@@ -15,13 +15,10 @@ CARD_LINE = 80  # characters of the card's first line in the list
 
 
 def _registry():
-    """The model registry module, wherever this version of the package keeps it."""
-    try:
-        from elastictok_cli.codec import model_registry
-    except ImportError:
-        # The registry is moving beside the model code; accept either home.
-        from elastictok_cli.model import registry as model_registry
-    return model_registry
+    """The model registry (imports no JAX, so listing models starts fast)."""
+    from elastictok_cli.model import registry
+
+    return registry
 
 
 def command(

@@ -10,7 +10,7 @@ import numpy as np
 
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import patches_to_frames
-from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.model.registry import LoadedModel
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.errors import IncompatibleError

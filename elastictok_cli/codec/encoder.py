@@ -14,7 +14,7 @@ from elastictok_cli import __version__
 from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
-from elastictok_cli.codec.model_registry import LoadedModel
+from elastictok_cli.model.registry import LoadedModel
 from elastictok_cli.codec.search import RESCUE_WITHIN
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-PEAK = 4.0  # (1 - (-1))**2: PSNR on the [-1, 1] scale
-
-
-def psnr(mse: float) -> float:
-    """PSNR in dB of an MSE on the [-1, 1] scale (inf for a perfect match)."""
-    return math.inf if mse <= 0 else 10 * math.log10(PEAK / mse)
-
-
-def mse_for_psnr(db: float) -> float:
-    """The [-1, 1]-scale MSE that a PSNR target in dB allows."""
-    return PEAK / 10 ** (db / 10)
+from elastictok_cli.metrics import psnr
 
 
 @dataclass

@@ -27,11 +27,7 @@ from elastictok_cli.atomic import write_bytes
 from elastictok_cli.errors import BadInputError, IncompatibleError, OutputError
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
-
-WEIGHTS_FILE = "weights.safetensors"
-CONFIG_FILE = "config.json"
-CARD_FILE = "MODEL_CARD.md"
-SHA_FILE = "weights.sha256"
+from elastictok_cli.model.registry import CARD_FILE, CONFIG_FILE, SHA_FILE, WEIGHTS_FILE
 
 
 def flatten_state(state: nnx.State) -> dict[str, np.ndarray]:

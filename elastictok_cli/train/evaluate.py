@@ -18,17 +18,13 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from elastictok_cli.metrics import psnr_array
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.patching import patchify
 from elastictok_cli.model.streaming import commit, decode_step, empty_cache, encode_step
 
 FRACTIONS = (Fraction(1, 16), Fraction(1, 4), Fraction(1, 2), Fraction(1, 1))
 THRESHOLDS = (0.003, 0.007, 0.015)  # block MSE on [-1, 1]: ~31.2, 27.6 and 24.3 dB
-
-
-def psnr_of(mse) -> np.ndarray:
-    """PSNR in dB of MSEs on the [-1, 1] scale (peak-to-peak 2), elementwise."""
-    return 10 * np.log10(4.0 / np.maximum(np.asarray(mse, np.float64), 1e-12))
 
 
 def candidate_counts(min_tokens: int, max_tokens: int, count: int) -> np.ndarray:
@@ -111,8 +107,8 @@ def evaluate(
     psnr_at, pooled_psnr_at = {}, {}
     for fraction in FRACTIONS:
         mse = np.asarray(block_mse_at(graphdef, params, blocks, tokens_at(fraction, config)))
-        psnr_at[str(fraction)] = float(np.mean(psnr_of(mse)))
-        pooled_psnr_at[str(fraction)] = float(psnr_of(np.mean(mse)))
+        psnr_at[str(fraction)] = float(np.mean(psnr_array(mse)))
+        pooled_psnr_at[str(fraction)] = float(psnr_array(np.mean(mse)))
     candidates = candidate_counts(config.min_tokens, config.max_tokens, candidates_per_block)
     chosen, met = [], []
     for sequence in blocks:

@@ -12,7 +12,8 @@ from flax import nnx
 from elastictok_cli.errors import BadInputError, OutputError
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok, count_params
-from elastictok_cli.model.weights import CONFIG_FILE, WEIGHTS_FILE, save_model
+from elastictok_cli.model.registry import CONFIG_FILE, WEIGHTS_FILE
+from elastictok_cli.model.weights import save_model
 from elastictok_cli.train.averaging import average_trees, steps_to_average
 from elastictok_cli.train.checkpoints import CHECKPOINT_DIR, Checkpoints
 from elastictok_cli.train.evaluate import format_table

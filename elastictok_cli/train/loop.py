@@ -15,10 +15,10 @@ import numpy as np
 from flax import nnx
 
 from elastictok_cli.errors import BadInputError, UsageError
+from elastictok_cli.model import registry
 from elastictok_cli.model.config import ModelConfig, get_preset
 from elastictok_cli.model.elastictok import ElasticTok, count_params
 from elastictok_cli.model.growth import add_mlp_stems, grow_depth, parse_layers, widen_decoder
-from elastictok_cli.model.weights import load_model
 from elastictok_cli.train import sharding
 from elastictok_cli.train.checkpoints import Checkpoints, has_checkpoint
 from elastictok_cli.train.data import load_cache
@@ -76,7 +76,9 @@ def run_model_config(
     if saved.exists() and (has_checkpoint or not config.init_from):
         return ModelConfig.from_dict(json.loads(saved.read_text())), None, None
     if config.init_from:
-        model, _, sha = load_model(Path(config.init_from))
+        # By name or folder, as encode's --model: the registry is the one way to a model.
+        loaded = registry.load(config.init_from)
+        model, sha = loaded.model, loaded.sha256
         origin = f"{model.config.name} (sha256 {sha[:12]}...)"
         if config.grow_layers:
             try:

@@ -14,12 +14,12 @@ from support.models import make_model_folder
 from elastictok_cli.bench import classic, curves, report
 from elastictok_cli.bench.elastic import read_tokens
 from elastictok_cli.bench.frames import load_clip
-from elastictok_cli.bench.metrics import psnr_from_mse
 from elastictok_cli.bench.points import ELASTIC, FIXED
 from elastictok_cli.bench.run import BenchPlan, run_bench
-from elastictok_cli.codec import model_registry
+from elastictok_cli.model import registry as model_registry
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.container import ContainerReader
+from elastictok_cli.metrics import BYTE_PEAK, psnr
 
 # SSIM and the plots need the `bench` extra; without it this module is skipped, not failed.
 pytest.importorskip("skimage")
@@ -86,7 +86,7 @@ def test_classic_point_round_trips(bench):
         ]
     assert len(frames) == 8 and frames[0].shape == (64, 64, 3)
     mse = np.mean((np.stack(frames).astype(np.float64) - clip.frames) ** 2)
-    assert point.psnr == pytest.approx(psnr_from_mse(mse), abs=1e-9)
+    assert point.psnr == pytest.approx(psnr(mse, BYTE_PEAK), abs=1e-9)
     assert point.psnr > 30  # CRF 20 on smooth content: a faithful copy
 
 
@@ -99,7 +99,7 @@ def test_elastic_point_round_trips_from_its_file(bench):
         with ContainerReader(path) as reader:
             frames = np.stack(list(decoded_frames(reader, bench["loaded"])))
         mse = np.mean((frames.astype(np.float64) - clip.frames) ** 2)
-        assert point.psnr == pytest.approx(psnr_from_mse(mse), abs=1e-9)
+        assert point.psnr == pytest.approx(psnr(mse, BYTE_PEAK), abs=1e-9)
     assert bench["result"].curve(FIXED)[-1].token_share == 1.0
 
 

@@ -7,10 +7,11 @@ from support.clips import moving_clip, read_frames, write_with_pyav
 from support.decoding import assert_decoding_matches_recorded_distortion
 from support.models import TINY, make_model_folder
 
-from elastictok_cli.codec import decoder, encoder, model_registry
+from elastictok_cli.codec import decoder, encoder
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.errors import IncompatibleError, UsageError
 from elastictok_cli.media import open_media
+from elastictok_cli.model import registry as model_registry
 
 # A random model's distortion sits around 0.5..0.8: this target makes tiles differ.
 THRESHOLD = 0.6

@@ -5,10 +5,10 @@ import pytest
 from support.clips import moving_clip
 from support.models import make_model_folder
 
-from elastictok_cli.codec import model_registry
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.codec.ledger import Ledger, SearchSpace
+from elastictok_cli.model import registry as model_registry
 
 
 @pytest.fixture(scope="module")

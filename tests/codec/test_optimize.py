@@ -8,12 +8,13 @@ from support.clips import moving_clip, write_with_pyav
 from support.decoding import assert_decoding_matches_recorded_distortion
 from support.models import make_model_folder
 
-from elastictok_cli.codec import encoder, model_registry
+from elastictok_cli.codec import encoder
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import open_media
+from elastictok_cli.model import registry as model_registry
 
 K = 9  # a fixed k between the tiny model's 4 and 16 tokens, so some tokens are dropped
 

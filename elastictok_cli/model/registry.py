@@ -19,7 +19,8 @@ from elastictok_cli.errors import BadInputError, UsageError
 
 DEFAULT_MODEL = "elastictok-64"
 ENV_VAR = "ELASTICTOK_MODELS"
-CONFIG_FILE = "config.json"  # same names as model/weights.py, which imports JAX
+# The files of a model folder (model/weights.py reads and writes them; it imports JAX).
+CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 CARD_FILE = "MODEL_CARD.md"
 SHA_FILE = "weights.sha256"
@@ -47,7 +48,7 @@ class ModelInfo:
 def search_folders() -> list[Path]:
     """Folders that may hold model folders, in lookup order."""
     folders = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-    folders.append(Path(__file__).resolve().parents[2] / "models")
+    folders.append(Path(__file__).resolve().parents[2] / "models")  # a source checkout
     folders.append(Path(sys.prefix) / "share" / "elastictok" / "models")
     return folders
 
