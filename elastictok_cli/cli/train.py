@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import types
+import typing
 from pathlib import Path
 from typing import Annotated
 
@@ -11,33 +15,71 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from elastictok_cli.cli.interrupts import raise_if_interrupted
 from elastictok_cli.errors import UsageError
+from elastictok_cli.train import settings
+from elastictok_cli.train.run_config import TrainConfig, load_data_specs, resolve_config
 
-# Flag name -> key of TrainConfig or OptimConfig; only flags the user gives are passed on.
-OVERRIDES = {
-    "preset": "preset",
-    "steps": "steps",
-    "batch_size": "batch_size",
-    "seq_blocks": "seq_blocks",
-    "lr": "learning_rate",
-    "warmup_steps": "warmup_steps",
-    "schedule": "schedule",
-    "weight_decay": "weight_decay",
-    "grad_clip": "grad_clip",
-    "image_ratio": "image_ratio",
-    "image_motion": "image_motion",
-    "full_share": "full_share",
-    "max_scale": "max_scale",
-    "log_every": "log_every",
-    "eval_every": "eval_every",
-    "checkpoint_every": "checkpoint_every",
-    "keep_checkpoints": "keep_checkpoints",
-    "eval_sequences": "eval_sequences",
-    "seed": "seed",
-    "init_from": "init_from",
-    "grow_layers": "grow_layers",
-    "grow_stems": "grow_stems",
-    "widen_decoder": "widen_decoder",
-}
+
+def option_help(config_cls: type, field: dataclasses.Field) -> str:
+    """A setting's help, then its choices and its default (when it has one to show)."""
+    text = settings.help_text(config_cls, field)
+    if field.metadata["choices"]:
+        text += f" Choices: {', '.join(field.metadata['choices'])}."
+    if field.default is not None and not isinstance(field.default, bool):
+        text += f" Default: {field.default}."
+    return text
+
+
+def setting_options(config_cls: type) -> list[inspect.Parameter]:
+    """One keyword parameter with a Typer option per command-line setting of `config_cls`."""
+    options = []
+    for field, owner, panel in settings.leaves(config_cls):
+        meta = field.metadata
+        if not meta["cli"]:
+            continue
+        kind = typing.get_type_hints(owner)[field.name]
+        if isinstance(kind, types.UnionType):
+            (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        names = [settings.flag(field)] + ([f"-{meta['short']}"] if meta["short"] else [])
+        option = typer.Option(
+            *names,
+            help=option_help(config_cls, field),
+            metavar=meta["metavar"],
+            rich_help_panel=panel,
+        )
+        # None, not the declared default, reaches the command when a flag is not given, so
+        # that only the flags given override a resumed run's settings.
+        options.append(
+            inspect.Parameter(
+                field.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[kind | None, option],
+            )
+        )
+    return options
+
+
+def with_settings(config_cls: type, after: str):
+    """Give a command one option per setting of `config_cls`, placed after parameter `after`.
+
+    The command takes the settings as `**given`, None for each flag not given.
+    """
+
+    def decorate(function):
+        own = list(inspect.signature(function, eval_str=True).parameters.values())
+        names = [param.name for param in own]
+        if own[-1].kind is not inspect.Parameter.VAR_KEYWORD or after not in names:
+            raise TypeError(f"{function.__name__} needs **given and a parameter {after!r}")
+        params = []
+        for param in own[:-1]:
+            params.append(param.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+            if param.name == after:
+                params.extend(setting_options(config_cls))
+        # Typer reads the signature, so the options come from the declarations alone.
+        function.__signature__ = inspect.Signature(params)
+        return function
+
+    return decorate
 
 
 class RichReporter:
@@ -120,6 +162,7 @@ class RichReporter:
             self.progress.stop()
 
 
+@with_settings(TrainConfig, after="workdir")
 def command(
     data: Annotated[
         list[str] | None,
@@ -128,63 +171,6 @@ def command(
     workdir: Annotated[
         Path, typer.Option("--workdir", "-w", help="Run folder: settings, checkpoints, metrics.")
     ] = ...,
-    preset: Annotated[
-        str | None, typer.Option("--config", "-c", help="Model preset (default cpu-small).")
-    ] = None,
-    steps: Annotated[int | None, typer.Option(help="Total training steps.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Global batch of sequences.")] = None,
-    seq_blocks: Annotated[int | None, typer.Option(help="Blocks per training sequence.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
-    warmup_steps: Annotated[int | None, typer.Option(help="Linear warmup steps.")] = None,
-    schedule: Annotated[str | None, typer.Option(help="cosine or constant after warmup.")] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="AdamW weight decay.")] = None,
-    grad_clip: Annotated[float | None, typer.Option(help="Global gradient norm clip.")] = None,
-    image_ratio: Annotated[float | None, typer.Option(help="Share of image sequences.")] = None,
-    image_motion: Annotated[
-        float | None,
-        typer.Option(help="Share of image sequences that pan and zoom across one still."),
-    ] = None,
-    full_share: Annotated[
-        float | None,
-        typer.Option(
-            help="Share of sequences whose blocks all keep every token (default 0.2; 0: k "
-            "uniform per block, as in the paper)."
-        ),
-    ] = None,
-    max_scale: Annotated[float | None, typer.Option(help="Largest crop, in tile sides.")] = None,
-    log_every: Annotated[int | None, typer.Option(help="Steps between metric lines.")] = None,
-    eval_every: Annotated[int | None, typer.Option(help="Steps between evaluations.")] = None,
-    checkpoint_every: Annotated[int | None, typer.Option(help="Steps between saves.")] = None,
-    keep_checkpoints: Annotated[int | None, typer.Option(help="Checkpoints kept.")] = None,
-    eval_sequences: Annotated[int | None, typer.Option(help="Held-out eval sequences.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of weights, masks and data.")] = None,
-    init_from: Annotated[
-        str | None, typer.Option(help="Start from an exported model folder (models/NAME).")
-    ] = None,
-    grow_layers: Annotated[
-        str | None,
-        typer.Option(
-            help="ENC,DEC: deepen the --init-from model to these layer counts; the new "
-            "layers start as identities, so training starts from the same outputs."
-        ),
-    ] = None,
-    grow_stems: Annotated[
-        bool | None,
-        typer.Option(
-            "--grow-stems",
-            help="Give the --init-from model's linear patch embedding and output head a "
-            "small MLP branch each, starting at zero, so training starts from the same outputs.",
-        ),
-    ] = None,
-    widen_decoder: Annotated[
-        int | None,
-        typer.Option(
-            metavar="WIDTH",
-            help="Widen the --init-from model's decoder to WIDTH channels, adding heads of "
-            "the same size; the new channels start at zero, so training starts from the "
-            "same outputs.",
-        ),
-    ] = None,
     export: Annotated[
         Path | None, typer.Option(help="Export the final model to this folder.")
     ] = None,
@@ -197,6 +183,7 @@ def command(
         bool, typer.Option("--force", "-f", help="Let --export replace a model in its folder.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    **given,
 ) -> None:
     """Train a model on folders or globs of videos and images; rerun the command to resume.
 
@@ -224,17 +211,11 @@ def command(
     )
     import jax
 
-    from elastictok_cli.model.config import PRESETS
     from elastictok_cli.train.export import export_run, refuse_existing_model
     from elastictok_cli.train.loop import train
-    from elastictok_cli.train.run_config import load_data_specs, resolve_config
 
-    given = locals()
-    overrides = {key: given[flag] for flag, key in OVERRIDES.items() if given[flag] is not None}
-    if preset is not None and preset not in PRESETS:
-        raise UsageError(f"unknown --config {preset!r}; choose from {', '.join(PRESETS)}")
-    if schedule is not None and schedule not in ("cosine", "constant"):
-        raise UsageError("--schedule must be cosine or constant")
+    # Only the settings given on the command line: the rest come from a resumed run or defaults.
+    overrides = {name: value for name, value in given.items() if value is not None}
     config, resuming = resolve_config(workdir, overrides)
     specs = list(data or []) or load_data_specs(workdir)
     if not specs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import jax
@@ -14,21 +13,8 @@ from elastictok_cli.model.elastictok import ElasticTok
 from elastictok_cli.model.patching import patchify
 from elastictok_cli.train.masking import sample_keep_counts
 
-
-@dataclasses.dataclass(frozen=True)
-class OptimConfig:
-    """Optimiser and schedule (paper: AdamW 0.9/0.95, clip 1.0, weight decay 1e-4)."""
-
-    learning_rate: float = 1e-3
-    warmup_steps: int = 200
-    total_steps: int = 100_000
-    schedule: str = "cosine"  # or "constant"
-    end_lr_fraction: float = 0.1
-    b1: float = 0.9
-    b2: float = 0.95
-    weight_decay: float = 1e-4
-    grad_clip: float = 1.0
-    kl_weight: float = 1e-8  # only for the VAE bottleneck
+# Declared with the run's other settings, where the CLI reads it without importing JAX.
+from elastictok_cli.train.run_config import OptimConfig
 
 
 def make_schedule(cfg: OptimConfig) -> optax.Schedule:

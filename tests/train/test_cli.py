@@ -1,12 +1,24 @@
 """The train and export commands as a user runs them: exit codes, resume, kill -9."""
 
+import dataclasses
+import inspect
 import json
 import signal
 import subprocess
 import time
+from pathlib import Path
+from typing import Annotated
 
 import pytest
+import typer
 from support.cli import cli_command, run_text
+from typer.testing import CliRunner
+
+from elastictok_cli.cli import train as train_command
+from elastictok_cli.errors import UsageError
+from elastictok_cli.train import settings
+from elastictok_cli.train.run_config import TrainConfig
+from elastictok_cli.train.settings import setting
 
 
 def test_help_shows_examples():
@@ -94,3 +106,54 @@ def test_kill_9_mid_run_then_rerun_continues_the_losses(media_dir, tmp_path):
     assert sorted(resumed) == list(range(1, 41))
     for step in range(1, 41):
         assert abs(resumed[step] - reference[step]) < 1e-4 * max(1.0, reference[step])
+
+
+# The command's own parameters; every other one comes from a setting's declaration.
+FIXED = {"data", "workdir", "export", "coordinator", "num_processes", "process_id"}
+FIXED |= {"force", "quiet"}
+
+
+def test_every_command_line_setting_is_one_option_and_every_option_one_setting():
+    options = {
+        name: param.annotation.__metadata__[0]
+        for name, param in inspect.signature(train_command.command).parameters.items()
+        if name not in FIXED
+    }
+    declared = {n: f for n, f in settings.by_name(TrainConfig).items() if f.metadata["cli"]}
+    assert set(options) == set(declared)
+    for name, option in options.items():
+        assert settings.flag(declared[name]) in (option.default, *option.param_decls)
+        assert option.help
+
+
+def test_a_new_setting_is_one_declaration(tmp_path):
+    """A field added to a config class is an option with help, checked, and read from old runs."""
+
+    @dataclasses.dataclass(frozen=True)
+    class WithDropout(TrainConfig):
+        dropout: float = setting(
+            0.0, low=0, high=1, help="Share of tokens dropped, drawn from {seed}."
+        )
+
+    given = {}
+
+    @train_command.with_settings(WithDropout, after="workdir")
+    def run(workdir: Annotated[Path, typer.Option()], **settings_given) -> None:
+        """Collect the settings given."""
+        given.update({k: v for k, v in settings_given.items() if v is not None})
+
+    app = typer.Typer()
+    app.command()(run)
+    app.command("other")(lambda: None)  # two commands, so Typer keeps `run` as a subcommand
+    runner = CliRunner()
+    shown = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert (
+        "--dropout" in shown.output
+        and "Share of tokens dropped, drawn from --seed. Default: 0.0." in shown.output
+    )
+    done = runner.invoke(app, ["run", "--workdir", str(tmp_path), "--dropout", "0.25", "--lr", "2"])
+    assert done.exit_code == 0, done.output
+    assert given == {"dropout": 0.25, "learning_rate": 2.0}
+    with pytest.raises(UsageError, match=r"--dropout must lie in \[0, 1\]"):
+        WithDropout(dropout=1.5)
+    assert WithDropout.from_dict(TrainConfig().to_dict()).dropout == 0.0
