@@ -54,7 +54,7 @@ def command(
     from elastictok_cli.media.output import is_folder_target
 
     with ContainerReader(input) as reader:
-        frames = reader.header["video"]["frames"]
+        frames = reader.header.video.frames
         if output is None:
             output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
         check_target(output, force, folder=is_folder_target(output))
@@ -62,7 +62,7 @@ def command(
         from elastictok_cli.codec import decoder
         from elastictok_cli.model import registry as model_registry
 
-        loaded = model_registry.load(model or reader.header["model"]["name"])
+        loaded = model_registry.load(model or reader.header.model.name)
         decoder.check_model(reader.header, loaded)
         with progress_bar(quiet or json_output) as progress:
             task = progress.add_task("decode", total=frames, rate="")

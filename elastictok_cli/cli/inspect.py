@@ -45,9 +45,9 @@ def command(
 def describe(reader) -> dict:
     """Everything inspect shows, as plain data (the --json document)."""
     header = reader.header
-    video = header["video"]
-    tiles = video["tiles_x"] * video["tiles_y"]
-    max_tokens = header["max_tokens"]
+    video = header.video
+    tiles = video.tiles
+    max_tokens = header.max_tokens
     blocks = []
     for record in reader:
         blocks.append(
@@ -58,28 +58,28 @@ def describe(reader) -> dict:
             }
         )
     total = sum(sum(b["tokens"]) for b in blocks)
-    pixels = video["frames"] * video["width"] * video["height"]
+    pixels = video.frames * video.width * video.height
     worst = max((max(b["distortion"]) for b in blocks), default=0.0)
     return {
         "format_version": reader.format_version,
         "file": {"path": str(reader.name), "bytes": reader.file_size},
         "model": {
-            "name": header["model"]["name"],
-            "sha256": header["model"]["sha256"],
-            "config": header["model"]["config"],
+            "name": header.model.name,
+            "sha256": header.model.sha256,
+            "config": reader.wire["model"]["config"],
         },
         "video": {
-            "width": video["width"],
-            "height": video["height"],
-            "fps": f"{video['fps_num']}/{video['fps_den']}",
-            "fps_num": video["fps_num"],
-            "fps_den": video["fps_den"],
-            "frames": video["frames"],
-            "blocks": video["blocks"],
-            "tiles_x": video["tiles_x"],
-            "tiles_y": video["tiles_y"],
+            "width": video.width,
+            "height": video.height,
+            "fps": f"{video.fps_num}/{video.fps_den}",
+            "fps_num": video.fps_num,
+            "fps_den": video.fps_den,
+            "frames": video.frames,
+            "blocks": video.blocks,
+            "tiles_x": video.tiles_x,
+            "tiles_y": video.tiles_y,
         },
-        "encode": header["encode"],
+        "encode": reader.wire["encode"],
         "blocks": blocks,
         "totals": {
             "tokens": total,

@@ -37,9 +37,9 @@ def command(
     output = output or os.path.splitext(input)[0] + ".npz"
     with ContainerReader(input) as reader:
         check_target(output, force)
-        header, video = reader.header, reader.header["video"]
-        tiles = video["tiles_x"] * video["tiles_y"]
-        tokens = np.full((reader.num_blocks, tiles, header["max_tokens"]), -1, np.int32)
+        header, video = reader.header, reader.header.video
+        tiles = video.tiles
+        tokens = np.full((reader.num_blocks, tiles, header.max_tokens), -1, np.int32)
         counts = np.zeros((reader.num_blocks, tiles), np.int32)
         distortion = np.zeros((reader.num_blocks, tiles), np.float32)
         for record in reader:
@@ -47,9 +47,8 @@ def command(
             distortion[record.index] = record.distortion
             for tile, ids in enumerate(record.tokens):
                 tokens[record.index, tile, : len(ids)] = ids
-    facts = {key: video[key] for key in ("width", "height", "fps_num", "fps_den", "frames")}
-    facts.update(tiles_x=video["tiles_x"], tiles_y=video["tiles_y"])
-    levels = header["model"]["config"]["fsq_levels"]
+    keys = ("width", "height", "fps_num", "fps_den", "frames", "tiles_x", "tiles_y")
+    facts = {key: getattr(video, key) for key in keys}
     temp = temp_file_beside(output)
     try:
         with open(temp, "wb") as handle:
@@ -58,8 +57,8 @@ def command(
                 tokens=tokens,
                 counts=counts,
                 distortion=distortion,
-                codebook_size=np.int64(np.prod(levels)),
-                model_sha256=np.array(header["model"]["sha256"]),
+                codebook_size=np.int64(header.model.codebook_size),
+                model_sha256=np.array(header.model.sha256),
                 **{key: np.int64(value) for key, value in facts.items()},
             )
         commit_file(temp, output)

@@ -4,59 +4,41 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 
 import numpy as np
 
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import patches_to_frames
-from elastictok_cli.model.registry import LoadedModel
 from elastictok_cli.codec.tiling import TileGrid
-from elastictok_cli.container import ContainerReader
+from elastictok_cli.container import ContainerReader, Header
 from elastictok_cli.errors import IncompatibleError
 from elastictok_cli.media import open_writer
+from elastictok_cli.model.registry import LoadedModel
 
 
-def video_facts(header: dict) -> tuple[int, int, Fraction, int]:
-    """(width, height, fps, frames) of the original video."""
-    v = header["video"]
-    return v["width"], v["height"], Fraction(v["fps_num"], v["fps_den"]), v["frames"]
-
-
-def check_model(header: dict, loaded: LoadedModel) -> None:
+def check_model(header: Header, loaded: LoadedModel) -> None:
     """Refuse a model other than the one the file was encoded with."""
-    wanted = header["model"]
-    if wanted["sha256"] != loaded.sha256:
+    wanted = header.model
+    if wanted.sha256 != loaded.sha256:
         raise IncompatibleError(
-            f"file was encoded with model {wanted['name']!r} (sha256 {wanted['sha256'][:12]}), "
+            f"file was encoded with model {wanted.name!r} (sha256 {wanted.sha256[:12]}), "
             f"not {loaded.name!r} (sha256 {loaded.sha256[:12]}); pass --model with that model"
         )
-    c = loaded.config
-    facts = {
-        "patch": list(c.patch),
-        "frames_per_block": c.frames_per_block,
-        "tile_size": [c.tile_height, c.tile_width],
-        "fsq_levels": list(c.fsq_levels),
-        "max_tokens": c.max_tokens,
-        "context_blocks": c.context_blocks,
-    }
-    for key, value in facts.items():
-        recorded = wanted["config"].get(key, value)
-        if recorded != value:
-            raise IncompatibleError(
-                f"model {loaded.name!r} has {key} {value}, the file needs {recorded}"
-            )
+    mismatch = wanted.decoding_mismatch(loaded.facts)
+    if mismatch:
+        raise IncompatibleError(f"model {loaded.name!r} has {mismatch}")
 
 
 def decoded_frames(reader: ContainerReader, loaded: LoadedModel) -> Iterator[np.ndarray]:
     """Every original frame of the file, in order, as uint8 RGB (H, W, 3)."""
-    header = reader.header
-    check_model(header, loaded)
+    video = reader.header.video
+    check_model(reader.header, loaded)
     config = loaded.config
-    width, height, _, frames = video_facts(header)
-    grid = TileGrid(height=height, width=width, tile_h=config.tile_height, tile_w=config.tile_width)
+    grid = TileGrid(
+        height=video.height, width=video.width, tile_h=config.tile_height, tile_w=config.tile_width
+    )
     engine = TileEngine(loaded.model, grid.tile_count)
-    left = frames
+    left = video.frames
     for record in reader:
         patches = engine.decode_block(record.tokens, np.asarray(record.token_counts))
         real = min(left, config.frames_per_block)
@@ -75,7 +57,8 @@ def decode(
 ) -> dict:
     """Decode a container into a video, image or folder of frames; returns its facts."""
     check_model(reader.header, loaded)
-    width, height, fps, frames = video_facts(reader.header)
+    video = reader.header.video
+    width, height, fps, frames = video.width, video.height, video.fps, video.frames
     start = time.perf_counter()
     written = 0
     with open_writer(

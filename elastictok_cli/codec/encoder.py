@@ -14,13 +14,13 @@ from elastictok_cli import __version__
 from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
-from elastictok_cli.model.registry import LoadedModel
 from elastictok_cli.codec.search import RESCUE_WITHIN
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
-from elastictok_cli.container import BlockRecord, ContainerWriter
+from elastictok_cli.container import BlockRecord, ContainerWriter, EncodeFacts, Header, VideoFacts
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import fit_frames, iter_blocks
+from elastictok_cli.model.registry import LoadedModel
 
 DEFAULT_MSE = 0.003  # the paper's default threshold on the [-1, 1] scale
 MAX_OPTIMIZE = 1000  # optimization gains level off within tens of steps; more is a typo
@@ -52,52 +52,32 @@ class EncodeSettings:
 
 def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int, settings):
     """The container header: model identity, video facts, tile grid and encode settings."""
-    c = loaded.config
     fixed = settings.tokens is not None
-    header = {
-        "model": {
-            "name": loaded.name,
-            "sha256": loaded.sha256,
-            "config": {
-                "patch": list(c.patch),
-                "frames_per_block": c.frames_per_block,
-                "tile_size": [c.tile_height, c.tile_width],
-                "bottleneck": c.bottleneck,
-                "fsq_levels": list(c.fsq_levels),
-                "min_tokens": c.min_tokens,
-                "max_tokens": c.max_tokens,
-                # Not in the v1 schema but needed to rebuild the model's context exactly.
-                "context_blocks": c.context_blocks,
-            },
-        },
-        "video": {
-            "width": grid.width,
-            "height": grid.height,
-            "fps_num": fps.numerator,
-            "fps_den": fps.denominator,
-            "frames": frames,
-            "pix_fmt": "rgb24",
-            "tiles_x": grid.tiles_x,
-            "tiles_y": grid.tiles_y,
-            "tile_width": grid.tile_w,
-            "tile_height": grid.tile_h,
-            "pad_right": grid.pad_right,
-            "pad_bottom": grid.pad_bottom,
-            "blocks": -(-frames // c.frames_per_block),
-        },
-        "encode": {
-            "metric": settings.metric,
-            "threshold": float(settings.tokens if fixed else settings.threshold),
-            "target": float(settings.tokens if fixed else settings.target),
-            "search": "fixed" if fixed else settings.search,
-            "fit": settings.fit or "tile",
-            "tool_version": __version__,
-        },
-    }
-    if settings.optimize:
-        # Only when used, so files encoded without it stay byte-identical to earlier ones.
-        header["encode"]["optimize_steps"] = settings.optimize
-    return header
+    video = VideoFacts(
+        width=grid.width,
+        height=grid.height,
+        fps_num=fps.numerator,
+        fps_den=fps.denominator,
+        frames=frames,
+        pix_fmt="rgb24",
+        tiles_x=grid.tiles_x,
+        tiles_y=grid.tiles_y,
+        tile_width=grid.tile_w,
+        tile_height=grid.tile_h,
+        pad_right=grid.pad_right,
+        pad_bottom=grid.pad_bottom,
+        blocks=-(-frames // loaded.config.frames_per_block),
+    )
+    encode = EncodeFacts(
+        metric=settings.metric,
+        threshold=float(settings.tokens if fixed else settings.threshold),
+        target=float(settings.tokens if fixed else settings.target),
+        search="fixed" if fixed else settings.search,
+        fit=settings.fit or "tile",
+        tool_version=__version__,
+        optimize_steps=settings.optimize,
+    )
+    return Header(model=loaded.facts, video=video, encode=encode)
 
 
 def encode(

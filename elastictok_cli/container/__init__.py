@@ -8,6 +8,7 @@ from elastictok_cli.container.header import bits_for_levels, validate_header
 from elastictok_cli.container.layout import FORMAT_VERSION, READER_VERSION, TOKEN_CODING
 from elastictok_cli.container.reader import ContainerReader, open_container
 from elastictok_cli.container.records import BlockRecord
+from elastictok_cli.container.schema import EncodeFacts, Header, ModelFacts, VideoFacts
 from elastictok_cli.container.writer import ContainerWriter
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "ContainerIncompatible",
     "ContainerReader",
     "ContainerWriter",
+    "EncodeFacts",
+    "Header",
+    "ModelFacts",
+    "VideoFacts",
     "bits_for_levels",
     "open_container",
     "validate_header",

@@ -14,6 +14,7 @@ from elastictok_cli.container.errors import ContainerError, ContainerIncompatibl
 from elastictok_cli.container.frames import make_decompressor, unseal
 from elastictok_cli.container.header import unpack_header
 from elastictok_cli.container.records import BlockGeometry, BlockRecord, decode_payload
+from elastictok_cli.container.schema import Header
 
 
 def _source_size(source: BinaryIO) -> int:
@@ -89,9 +90,11 @@ class ContainerReader:
         (stored,) = layout.CRC.unpack_from(raw, header_size)
         if layout.crc32(raw[:header_size]) != stored:
             raise ContainerError("header is damaged (checksum mismatch)")
-        self.header = unpack_header(raw[:header_size])
+        # The checked map as stored (`wire`) and the same facts typed (`header`).
+        self.wire = unpack_header(raw[:header_size])
+        self.header = Header.from_dict(self.wire)
         self.header_size = header_size
-        self._geometry = BlockGeometry.from_header(self.header)
+        self._geometry = BlockGeometry.from_header(self.wire)
         self._read_index(body_start)
 
     def _read_index(self, body_start: int) -> None:
@@ -108,7 +111,7 @@ class ContainerReader:
         lengths_raw = self._read_at(index_start, count * layout.INDEX_ENTRY.size)
         if layout.crc32(lengths_raw, layout.INDEX_ENTRY.pack(count)) != stored:
             raise ContainerError("index is damaged (checksum mismatch)")
-        if count != self.header["video"]["blocks"]:
+        if count != self.header.video.blocks:
             raise ContainerError(f"index has {count} blocks, header says otherwise")
         lengths = np.frombuffer(lengths_raw, dtype="<u4").astype(np.int64)
         largest = layout.max_record_size(self._geometry.payload_bound)

@@ -15,6 +15,7 @@ from elastictok_cli.container.errors import ContainerError, ContainerIncompatibl
 from elastictok_cli.container.frames import make_compressor, seal
 from elastictok_cli.container.header import bits_for_levels, pack_header, unpack_header
 from elastictok_cli.container.records import BlockGeometry, BlockRecord, encode_payload
+from elastictok_cli.container.schema import Header
 from elastictok_cli.errors import OutputError
 
 
@@ -61,13 +62,20 @@ class ContainerWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike, header: Mapping, *, force: bool = False, level: int = 3
+        self,
+        path: str | os.PathLike,
+        header: Header | Mapping,
+        *,
+        force: bool = False,
+        level: int = 3,
     ):
         """Validate the header, create the temp file and write the header into it."""
+        if isinstance(header, Header):
+            header = header.to_dict()
         if not 1 <= level <= 19:
             raise ValueError(f"zstd level {level} is outside 1..19")
-        self.header, head = encode_head(header)
-        self._geometry = BlockGeometry.from_header(self.header)
+        self.wire, head = encode_head(header)
+        self._geometry = BlockGeometry.from_header(self.wire)
         self._head_size = len(head)
         self._header_changed = False
         self._compressor = make_compressor(level)
@@ -76,6 +84,11 @@ class ContainerWriter:
         self._closed = False
         self._write(head)
         self.bytes_written = len(head)
+
+    @property
+    def header(self) -> Header:
+        """The header as written (typed), with any correction from `update_video`."""
+        return Header.from_dict(self.wire)
 
     @property
     def path(self) -> str:
@@ -113,18 +126,18 @@ class ContainerWriter:
         """Correct video facts unknown when writing began (e.g. `frames`, `blocks` from stdin)."""
         if self._closed:
             raise ValueError("the container is already closed")
-        header = copy.deepcopy(self.header)
+        header = copy.deepcopy(self.wire)
         header["video"].update(facts)
         validated, _ = encode_head(header)
         if BlockGeometry.from_header(validated) != self._geometry:
             raise ValueError("update_video cannot change the tile grid")
-        self.header, self._header_changed = validated, True
+        self.wire, self._header_changed = validated, True
 
     def close(self) -> None:
         """Write the index, fix up the header if it changed, and move the file into place."""
         if self._closed:
             return
-        expected = self.header["video"]["blocks"]
+        expected = self.wire["video"]["blocks"]
         if len(self._lengths) != expected:
             self.abort()
             raise ValueError(f"header promises {expected} blocks, {len(self._lengths)} written")
@@ -134,7 +147,7 @@ class ContainerWriter:
         self._write(lengths + tail)
         try:
             if self._header_changed:
-                _, head = encode_head(self.header)
+                _, head = encode_head(self.wire)
                 self._file.replace_prefix(self._head_size, head)
             self._file.commit()
         except OSError as err:

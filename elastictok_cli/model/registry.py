@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from elastictok_cli.container.schema import ModelFacts
 from elastictok_cli.errors import BadInputError, UsageError
 
 DEFAULT_MODEL = "elastictok-64"
@@ -123,6 +124,23 @@ class LoadedModel:
     model: object  # ElasticTok; typed loosely so this module imports no JAX
     config: object  # ModelConfig
     sha256: str
+
+    @property
+    def facts(self) -> ModelFacts:
+        """The identity and decoding facts a container records for this model."""
+        c = self.config
+        return ModelFacts(
+            name=self.name,
+            sha256=self.sha256,
+            patch=tuple(c.patch),
+            frames_per_block=c.frames_per_block,
+            tile_size=(c.tile_height, c.tile_width),
+            bottleneck=c.bottleneck,
+            fsq_levels=tuple(c.fsq_levels),
+            min_tokens=c.min_tokens,
+            max_tokens=c.max_tokens,
+            context_blocks=c.context_blocks,
+        )
 
 
 def load(name_or_path: str | os.PathLike | None) -> LoadedModel:

@@ -41,10 +41,10 @@ def test_round_trip_keeps_size_rate_and_frame_count(clip, loaded, tmp_path):
     stats = encode_file(clip, tmp_path / "a.etok", loaded)
     assert stats.frames == 10 and stats.blocks == 3 and stats.tiles == 6
     with ContainerReader(str(tmp_path / "a.etok")) as reader:
-        video = reader.header["video"]
+        video = reader.wire["video"]
         assert (video["width"], video["height"], video["frames"]) == (40, 24, 10)
         assert Fraction(video["fps_num"], video["fps_den"]) == Fraction(30000, 1001)
-        assert reader.header["model"]["sha256"] == loaded.sha256
+        assert reader.header.model.sha256 == loaded.sha256
         facts = decoder.decode(reader, str(tmp_path / "out.mkv"), loaded)
     assert facts["frames"] == 10
     frames = read_frames(tmp_path / "out.mkv")
@@ -76,7 +76,7 @@ def test_fixed_tokens_use_exactly_k_per_tile(clip, loaded, tmp_path):
     assert stats.tokens == 7 * 6 * 3 and stats.passes == 3
     with ContainerReader(str(tmp_path / "a.etok")) as reader:
         assert all(set(r.token_counts) == {7} for r in reader)
-        assert reader.header["encode"]["search"] == "fixed"
+        assert reader.header.encode.search == "fixed"
 
 
 def test_tokens_outside_the_model_range_are_a_usage_error(clip, loaded, tmp_path):
@@ -98,7 +98,7 @@ def test_resize_fits_the_native_size(clip, loaded, tmp_path):
     stats = encode_file(clip, tmp_path / "a.etok", loaded, fit="resize")
     assert stats.tiles == 1
     with ContainerReader(str(tmp_path / "a.etok")) as reader:
-        assert reader.header["video"]["width"] == TINY.tile_width
+        assert reader.header.video.width == TINY.tile_width
 
 
 def test_a_container_from_another_model_is_incompatible(clip, loaded, tmp_path):

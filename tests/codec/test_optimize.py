@@ -62,9 +62,9 @@ def test_optimization_lowers_distortion_and_keeps_k(pair):
     assert after.mean() < 0.98 * before.mean()
     with ContainerReader(str(optimized)) as reader:
         assert all(set(r.token_counts) == {K} for r in reader)
-        assert reader.header["encode"]["optimize_steps"] == 8
+        assert reader.header.encode.optimize_steps == 8
     with ContainerReader(str(plain)) as reader:
-        assert "optimize_steps" not in reader.header["encode"]
+        assert "optimize_steps" not in reader.wire["encode"]
 
 
 def test_decoding_optimized_tokens_reproduces_the_recorded_distortion(pair, clip, loaded):

@@ -108,7 +108,7 @@ def decompress_records(data: bytes) -> bytes:
 
 def _check_consistent(reader: ContainerReader) -> None:
     """A file that reads cleanly must satisfy everything the header promises."""
-    header = reader.header
+    header = reader.wire
     tiles = header["video"]["tiles_x"] * header["video"]["tiles_y"]
     codes = math.prod(header["model"]["config"]["fsq_levels"])
     for index, record in enumerate(reader):

@@ -95,7 +95,7 @@ def write_file(path, header: dict, records: list, **kwargs) -> bytes:
 def read_all(data: bytes) -> tuple[dict, list]:
     """Open bytes as a container and decode every block."""
     with ContainerReader(io.BytesIO(data)) as reader:
-        return reader.header, list(reader)
+        return reader.wire, list(reader)
 
 
 def refusal(data: bytes) -> Exception | None:

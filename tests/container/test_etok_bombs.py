@@ -45,7 +45,7 @@ def _header(parts) -> dict:
 
     raw, records = parts
     with ContainerReader(io.BytesIO(assemble(raw, records))) as reader:
-        return reader.header
+        return reader.wire
 
 
 @pytest.mark.parametrize("single_segment", [False, True])

@@ -24,7 +24,7 @@ def typical(tmp_path_factory):
 def test_bytes_per_token_before_zstd_within_3_percent(typical):
     _, records, data = typical
     with ContainerReader(io.BytesIO(data)) as reader:
-        geometry = BlockGeometry.from_header(reader.header)
+        geometry = BlockGeometry.from_header(reader.wire)
         header_size = reader.header_size
     tokens = sum(r.num_tokens for r in records)
     raw = tokens * geometry.bits_per_token / 8

@@ -26,10 +26,10 @@ def test_bits_per_token_from_fsq_levels():
 def test_writer_fills_derived_fields(tmp_path):
     header = make_header()
     with ContainerWriter(tmp_path / "a.etok", header) as writer:
-        assert writer.header["bits_per_token"] == 16
-        assert writer.header["max_tokens"] == header["model"]["config"]["max_tokens"]
-        assert writer.header["token_coding"] == "bitpack-zstd"
-        for record in random_records(writer.header, np.random.default_rng(0)):
+        assert writer.wire["bits_per_token"] == 16
+        assert writer.wire["max_tokens"] == header["model"]["config"]["max_tokens"]
+        assert writer.wire["token_coding"] == "bitpack-zstd"
+        for record in random_records(writer.wire, np.random.default_rng(0)):
             writer.write_block(record)
 
 
@@ -91,7 +91,7 @@ def test_reader_refuses_bad_fields_as_corrupt(tmp_path, path, value):
     header = make_header()
     data = write_file(tmp_path / "a.etok", header, random_records(header, np.random.default_rng(1)))
     with ContainerReader(tmp_path / "a.etok") as reader:
-        full = reader.header
+        full = reader.wire
     _, records = split(data)
     assert isinstance(refusal(assemble(packed(_with(full, path, value)), records)), ContainerError)
 
@@ -118,7 +118,7 @@ def test_unknown_critical_field_is_incompatible(tmp_path):
     data = write_file(tmp_path / "b.etok", base, random_records(base, np.random.default_rng(3)))
     raw, records = split(data)
     with ContainerReader(tmp_path / "b.etok") as reader:
-        newer = copy.deepcopy(reader.header)
+        newer = copy.deepcopy(reader.wire)
     newer["video"]["hdr"] = {"transfer": "pq"}
     newer["critical"] = ["video.hdr"]
     err = refusal(assemble(packed(newer), records))
@@ -140,7 +140,7 @@ def test_unknown_coding_or_bottleneck_is_incompatible(tmp_path, path, value):
     header = make_header()
     data = write_file(tmp_path / "a.etok", header, random_records(header, np.random.default_rng(5)))
     with ContainerReader(tmp_path / "a.etok") as reader:
-        full = reader.header
+        full = reader.wire
     _, records = split(data)
     assert isinstance(
         refusal(assemble(packed(_with(full, path, value)), records)), ContainerIncompatible

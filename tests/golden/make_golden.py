@@ -50,7 +50,7 @@ def _write(name: str, header: dict, seed: int) -> None:
         for record in records:
             writer.write_block(record)
     with ContainerReader(etok) as reader:
-        full_header = reader.header
+        full_header = reader.wire
     blocks = [
         {
             "index": r.index,
