@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 from flax import nnx
 
+from elastictok_cli.metrics import psnr_array
 from elastictok_cli.model.elastictok import ElasticTok
 from elastictok_cli.model.patching import patchify
 from elastictok_cli.train.masking import sample_keep_counts
@@ -47,11 +48,6 @@ def make_optimizer(cfg: OptimConfig) -> optax.GradientTransformation:
     )
 
 
-def psnr_from_mse(mse):
-    """PSNR in dB of an MSE on the [-1, 1] scale (peak-to-peak 2)."""
-    return 10.0 * jnp.log10(4.0 / jnp.maximum(mse, 1e-12))
-
-
 def elastic_loss(model: ElasticTok, blocks, key, kl_weight: float = 1e-8, full_share: float = 0.0):
     """Loss of (B, blocks, F, H, W, 3) pixels in [-1, 1] under random per-block kept counts."""
     c = model.config
@@ -61,7 +57,7 @@ def elastic_loss(model: ElasticTok, blocks, key, kl_weight: float = 1e-8, full_s
     out = model(patches, keep, key=sample_key if c.bottleneck == "vae" else None)
     mse = jnp.mean((out["recon"] - patches) ** 2)
     loss = mse + kl_weight * jnp.mean(out["kl"])
-    return loss, {"loss": loss, "mse": mse, "psnr": psnr_from_mse(mse)}
+    return loss, {"loss": loss, "mse": mse, "psnr": psnr_array(mse, xp=jnp)}
 
 
 def make_train_step(
