@@ -1,9 +1,9 @@
 """Jitted model passes for a frame's tiles: batched probes, the commit, and decoding.
 
 One model pass = one batched encoder + decoder evaluation over any set of (tile, k)
-pairs. Each pass keeps, per tile, the smallest passing probe and, while nothing passes,
-the probe of lowest distortion (the fallback), so the commit usually reuses a probe's
-keys and values instead of running again.
+pairs. Each pass keeps, per tile, the probe that `ledger.preferred` ranks first (the
+rule the searches choose by), so the commit reuses that probe's keys and values; only
+a k the search chose without probing it (the largest, as a fallback) costs one more pass.
 Probes decode from token ids turned back into codes, exactly as the decoder will.
 The commit can first optimize each tile's ids at its k (`codec.optimize`) and, under a
 target, spend what that gained on smaller k (`codec.descent`).
@@ -22,6 +22,7 @@ from flax import nnx
 
 from elastictok_cli.codec import descent, entries
 from elastictok_cli.codec.distortion import decode_distortion
+from elastictok_cli.codec.ledger import preferred
 from elastictok_cli.codec.optimize import DEFAULT_RATE as OPTIMIZE_RATE
 from elastictok_cli.codec.optimize import optimize_block
 from elastictok_cli.model import streaming
@@ -119,10 +120,9 @@ class TileEngine:
         self._patches = jnp.asarray(patches, jnp.float32)
         self._weight = jnp.asarray(weight, jnp.float32)
         self._threshold = threshold
-        self._best_k = np.full(self.tiles, -1)  # smallest passing k probed, per tile
-        self._low_k = np.full(self.tiles, -1)  # k of the lowest distortion probed, per tile
-        self._low_d = np.full(self.tiles, np.inf)
-        self._store = [None, None]  # [smallest passing, lowest distortion] entries
+        self._kept_k = np.full(self.tiles, -1)  # k of the preferred probe so far, per tile
+        self._kept_d = np.full(self.tiles, np.inf)
+        self._store = None  # that probe's entry, per tile
         self.passes = 0
 
     def probe(self, requests: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -132,15 +132,19 @@ class TileEngine:
         dists = np.empty(len(ks))
         for start in range(0, len(ks), self.chunk):
             part = slice(start, start + self.chunk)
-            dists[part] = self._probe_pairs(streams[part], ks[part], force=None)
+            dists[part] = self._probe_pairs(streams[part], ks[part], force=False)
         out, at = [], 0
         for req in requests:
             out.append(dists[at : at + len(req)])
             at += len(req)
         return out
 
-    def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force) -> np.ndarray:
-        """One model pass over the pairs; update the kept entries; return distortions."""
+    def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force: bool) -> np.ndarray:
+        """One model pass over the pairs; update the kept entries; return distortions.
+
+        With `force` the pairs replace the kept entries whatever they measure (the commit
+        of a k the search chose unprobed).
+        """
         n = len(ks)
         # Few compiled sizes, and a straggler pass of a few pairs costs a few pairs, not a
         # whole frame of tiles.
@@ -160,33 +164,22 @@ class TileEngine:
         )
         self.passes += 1
         dist = np.asarray(dist, np.float64)[:n]
-        best_src = np.full(self.tiles, -1)
-        low_src = np.full(self.tiles, -1)
-        for i in np.argsort(ks, kind="stable"):
-            t, k = int(streams[i]), int(ks[i])
-            passing = force is not None or dist[i] <= self._threshold
-            if passing and (self._best_k[t] < 0 or k < self._best_k[t] or force is not None):
-                if best_src[t] < 0 or force is not None:
-                    best_src[t] = i
-                    self._best_k[t] = k
-            if passing or self._best_k[t] >= 0:
-                continue  # the fallback only counts while nothing passes: no copy for it
-            # A tie keeps the smaller k, as Ledger.closest does.
-            low, low_k = self._low_d[t], self._low_k[t]
-            if dist[i] < low or (dist[i] == low and k < low_k):
-                low_src[t] = i
-                self._low_k[t], self._low_d[t] = k, dist[i]
-        for slot, src in ((0, best_src), (1, low_src)):
-            if (src >= 0).any():
-                self._keep(slot, outputs, src)
+        src = np.full(self.tiles, -1)
+        for i in range(n):
+            t, k, d = int(streams[i]), int(ks[i]), float(dist[i])
+            kept_k, kept_d = self._kept_k[t], self._kept_d[t]
+            if force or kept_k < 0 or preferred(k, d, kept_k, kept_d, self._threshold):
+                src[t], self._kept_k[t], self._kept_d[t] = i, k, d
+        if (src >= 0).any():
+            self._keep(outputs, src)
         return dist
 
-    def _keep(self, slot: int, outputs, src: np.ndarray) -> None:
-        """Copy the chosen pair of each tile (src >= 0) into a kept slot."""
-        if self._store[slot] is None:
-            self._store[slot] = entries.take(outputs, jnp.asarray(np.maximum(src, 0)))
+    def _keep(self, outputs, src: np.ndarray) -> None:
+        """Copy the chosen pair of each tile (src >= 0) into the kept entries."""
+        if self._store is None:
+            self._store = entries.take(outputs, jnp.asarray(np.maximum(src, 0)))
         else:
-            self._store[slot] = entries.adopt(self._store[slot], outputs, src)
+            self._store = entries.adopt(self._store, outputs, src)
 
     def finish_block(self, chosen: np.ndarray, optimize_steps: int = 0) -> BlockCode:
         """Commit each tile's chosen k to the caches, probing only tiles not yet probed.
@@ -196,13 +189,12 @@ class TileEngine:
         optimized the same way (`codec.descent`), so `keep` may end below `chosen`.
         """
         chosen = np.array(chosen, np.int64)
-        use_low = (chosen != self._best_k) & (chosen == self._low_k)
-        missing = (chosen != self._best_k) & ~use_low
+        missing = chosen != self._kept_k
         if missing.any():
             # The search picked a k whose probe was not kept: one more pass for those tiles.
             streams = np.flatnonzero(missing)
             self._probe_pairs(streams, chosen[streams], force=True)
-        entry = self._store[0] if not use_low.any() else self._merge(use_low)
+        entry = self._store
         if optimize_steps > 0:
             everything = np.arange(self.tiles)
             optimized = self._optimize(everything, chosen, optimize_steps)
@@ -261,13 +253,6 @@ class TileEngine:
                     src[t], chosen[t] = i, ks[t]
             entry = entries.adopt(entry, out, src)
         return entry
-
-    def _merge(self, use_low: np.ndarray):
-        """Per tile, the lowest-distortion entry where `use_low`, else the smallest passing."""
-        if self._store[0] is None:
-            return self._store[1]
-        everything = np.arange(self.tiles)
-        return entries.adopt(self._store[0], self._store[1], np.where(use_low, everything, -1))
 
     # --- decoding -------------------------------------------------------------------------
 

@@ -72,32 +72,47 @@ class Ledger:
         for seen, ks, ds in zip(self.seen, fresh, answers, strict=True):
             seen.update(zip(ks.tolist(), np.asarray(ds, dtype=np.float64).tolist(), strict=True))
 
+    def best(self, tile: int) -> int | None:
+        """The verified k of a tile that `preferred` ranks first (None before any probe)."""
+        best = None
+        for k, d in self.seen[tile].items():
+            if best is None or preferred(k, d, best, self.seen[tile][best], self.space.threshold):
+                best = k
+        return best
+
     def passing(self, tile: int) -> int | None:
         """Smallest verified k of a tile that meets the threshold."""
         good = [k for k, d in self.seen[tile].items() if d <= self.space.threshold]
         return min(good) if good else None
 
-    def closest(self, tile: int) -> int:
-        """A tile's fallback when nothing passes: its lowest verified distortion's k.
-
-        Only once the largest k is verified; before that the largest k stands unverified.
-        Curves need not fall to the end, so a smaller k can miss by less than the largest
-        one, and then it costs fewer tokens too. Ties go to the smaller k.
-        """
-        seen = self.seen[tile]
-        if self.space.max_k not in seen:
-            return self.space.max_k
-        return min(seen, key=lambda k: (seen[k], k))
-
     def choice(self) -> np.ndarray:
-        """(tiles,) the smallest verified passing k per tile, else its closest miss."""
+        """(tiles,) per tile its `best` verified k, or the largest k while it may still pass."""
+        # A tile with no pass falls back to its closest miss only once the largest k is
+        # verified; until then the largest k stands, unverified (the commit probes it).
+        top = self.space.max_k
         return np.array(
             [
-                self.passing(t) if self.passing(t) is not None else self.closest(t)
+                self.best(t) if self.passing(t) is not None or top in self.seen[t] else top
                 for t in range(self.tiles)
             ],
             dtype=np.int64,
         )
+
+
+def preferred(k: int, d: float, other_k: int, other_d: float, threshold: float) -> bool:
+    """Whether probe (k, d) is a better choice for a tile than (other_k, other_d).
+
+    The one rule every search and the engine's kept probes follow: a pass beats a miss;
+    between passes the smaller k wins; between misses the lower distortion, then the
+    smaller k. Curves need not fall to the end, so a smaller k can miss by less than the
+    largest one, and then it costs fewer tokens too.
+    """
+    passes, other_passes = d <= threshold, other_d <= threshold
+    if passes != other_passes:
+        return passes
+    if passes:
+        return k < other_k
+    return (d, k) < (other_d, other_k)
 
 
 def log_candidates(space: SearchSpace, count: int) -> np.ndarray:

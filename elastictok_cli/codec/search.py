@@ -4,7 +4,7 @@ A probe takes, for every tile, an array of candidate k (possibly empty) and retu
 distortion of each, all in one batched model pass. Strategies only decide which k to
 ask about; the answer is always the smallest k they verified to meet the threshold, or,
 when none did, the verified k that came closest (the largest k, unless the curve rises
-at its end: `Ledger.closest`). Distortion need not fall monotonically with k, so no
+at its end: `ledger.preferred`). Distortion need not fall monotonically with k, so no
 strategy trusts an unverified k, and every strategy ends with the bounded rescue of
 `ledger.rescue`.
 """
