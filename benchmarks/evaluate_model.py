@@ -25,7 +25,8 @@ import tempfile
 
 import numpy as np
 
-from elastictok_cli.codec.encoder import EncodeSettings, encode
+from elastictok_cli.codec.encoder import encode
+from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.media import open_media
 from elastictok_cli.metrics import psnr_array

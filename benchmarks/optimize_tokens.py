@@ -20,7 +20,7 @@ import time
 import numpy as np
 from evaluate_model import encode_clip, psnr
 
-from elastictok_cli.codec.encoder import EncodeSettings
+from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.model import registry as model_registry
 
 TARGET = 0.007

@@ -16,10 +16,11 @@ from elastictok_cli.bench.frames import Clip, ClipSource
 from elastictok_cli.bench.metrics import QualityMeter
 from elastictok_cli.bench.points import ELASTIC, FIXED, Point
 from elastictok_cli.codec.decoder import decoded_frames
-from elastictok_cli.codec.encoder import EncodeSettings, encode
-from elastictok_cli.model.registry import LoadedModel
+from elastictok_cli.codec.encoder import encode
 from elastictok_cli.codec.search import DEFAULT_STRATEGY
+from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.container import ContainerReader
+from elastictok_cli.model.registry import LoadedModel
 
 DEFAULT_MSE = (0.001, 0.002, 0.003, 0.007, 0.015)  # [-1, 1] scale: 36 dB down to 24.3 dB
 FIXED_STEPS = 8  # points of the default fixed-k sweep

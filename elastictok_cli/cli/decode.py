@@ -49,32 +49,28 @@ def command(
 
       elastictok decode clip.etok -o clip.mkv --force
     """
-    from elastictok_cli.atomic import check_target
-    from elastictok_cli.container import ContainerReader
-    from elastictok_cli.media.output import is_folder_target
+    from elastictok_cli import api
 
-    with ContainerReader(input) as reader:
-        frames = reader.header.video.frames
-        if output is None:
-            output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
-        check_target(output, force, folder=is_folder_target(output))
+    if output is None:
+        # Only the header is read here; decode_to_file checks the whole file.
+        frames = api.read_header(input).video.frames
+        output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
+    with progress_bar(quiet or json_output) as progress:
+        task = progress.add_task("decode", total=None, rate="")
 
-        from elastictok_cli.codec import decoder
-        from elastictok_cli.model import registry as model_registry
+        def on_frame(done: int, seconds: float) -> None:
+            rate = f"{done / seconds:.1f} fps" if seconds else ""
+            progress.update(task, completed=done, rate=rate)
 
-        loaded = model_registry.load(model or reader.header.model.name)
-        decoder.check_model(reader.header, loaded)
-        with progress_bar(quiet or json_output) as progress:
-            task = progress.add_task("decode", total=frames, rate="")
-
-            def on_frame(done: int, seconds: float) -> None:
-                rate = f"{done / seconds:.1f} fps" if seconds else ""
-                progress.update(task, completed=done, rate=rate)
-
-            facts = decoder.decode(
-                reader, output, loaded, force=force, codec=codec, on_frame=on_frame
-            )
-    facts["model"] = {"name": loaded.name, "sha256": loaded.sha256}
+        facts = api.decode_to_file(
+            input,
+            output,
+            model,
+            codec=codec,
+            force=force,
+            on_start=lambda frames: progress.update(task, total=frames),
+            on_frame=on_frame,
+        )
     if json_output:
         print_json(facts)
     elif not quiet:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Annotated
 
@@ -93,68 +92,42 @@ def command(
 
       ffmpeg -i in.mov -f yuv4mpegpipe - | elastictok encode - -o in.etok --tokens 128
     """
-    from elastictok_cli.atomic import check_target
-    from elastictok_cli.model import registry as model_registry
-    from elastictok_cli.codec.encoder import DEFAULT_MSE, encode
-    from elastictok_cli.media import FIT_MODES, open_media
-    from elastictok_cli.metrics import mse_for_psnr
+    from elastictok_cli import api
 
-    settings = _settings(mse, psnr, tokens, search, fit, DEFAULT_MSE, mse_for_psnr, FIT_MODES)
-    if not rescue_within >= 1.0:
-        raise UsageError("--rescue-within must be at least 1")
-    settings = dataclasses.replace(
-        settings, rescue=rescue, rescue_within=rescue_within, optimize=optimize
-    )
     if output is None:
         if input == "-":
             raise UsageError("reading standard input needs -o OUT.etok")
         output = os.path.splitext(input)[0] + ".etok"
-    with open_media(input) as source:
-        check_target(output, force)
-        loaded = model_registry.load(model)
-        with progress_bar(quiet or json_output) as progress:
-            task = progress.add_task("encode", total=source.frame_count, rate="")
+    settings = api.encode_settings(
+        mse=mse,
+        psnr=psnr,
+        tokens=tokens,
+        search=search,
+        fit=fit,
+        rescue=rescue,
+        rescue_within=rescue_within,
+        optimize=optimize,
+    )
+    with progress_bar(quiet or json_output) as progress:
+        task = progress.add_task("encode", total=None, rate="")
 
-            def on_block(stats) -> None:
-                rate = f"{stats.frames / stats.seconds:.1f} fps" if stats.seconds else ""
-                progress.update(task, completed=stats.frames, rate=rate)
+        def on_block(stats) -> None:
+            rate = f"{stats.frames / stats.seconds:.1f} fps" if stats.seconds else ""
+            progress.update(task, completed=stats.frames, rate=rate)
 
-            stats = encode(source, output, loaded, settings, force=force, on_block=on_block)
-    summary = {
-        "output": output,
-        "model": {"name": loaded.name, "sha256": loaded.sha256},
-        "target": {"metric": settings.metric, "value": settings.target, "mse": settings.threshold},
-        "search": "fixed" if tokens is not None else settings.search,
-        "optimize_steps": settings.optimize,
-        **stats.as_dict(),
-    }
+        summary = api.encode_to_file(
+            input,
+            output,
+            model,
+            settings=settings,
+            force=force,
+            on_start=lambda frames: progress.update(task, total=frames),
+            on_block=on_block,
+        )
     if json_output:
         print_json(summary)
     elif not quiet:
         _print_summary(summary)
-
-
-def _settings(mse, psnr, tokens, search, fit, default_mse, mse_for_psnr, fit_modes):
-    """Turn the target flags into EncodeSettings, refusing contradictory ones."""
-    from elastictok_cli.codec.encoder import EncodeSettings
-
-    given = [
-        name
-        for name, value in (("--mse", mse), ("--psnr", psnr), ("--tokens", tokens))
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise UsageError(f"give only one of {', '.join(given)}")
-    if fit is not None and fit not in fit_modes:
-        raise UsageError(f"--fit must be one of {', '.join(fit_modes)}")
-    if tokens is not None:
-        return EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search, fit=fit)
-    if psnr is not None:
-        return EncodeSettings(mse_for_psnr(psnr), "psnr", psnr, search=search, fit=fit)
-    value = default_mse if mse is None else mse
-    if not value > 0:
-        raise UsageError("--mse must be positive")
-    return EncodeSettings(value, "mse", value, search=search, fit=fit)
 
 
 def _print_summary(s: dict) -> None:

@@ -32,63 +32,13 @@ def command(
 
       elastictok inspect clip.etok --json | jq .totals
     """
-    from elastictok_cli.container import ContainerReader
+    from elastictok_cli.api import inspect
 
-    with ContainerReader(input) as reader:
-        report = describe(reader)
+    report = inspect(input)
     if json_output:
         print_json(report)
     else:
         _print_report(report, all_blocks)
-
-
-def describe(reader) -> dict:
-    """Everything inspect shows, as plain data (the --json document)."""
-    header = reader.header
-    video = header.video
-    tiles = video.tiles
-    max_tokens = header.max_tokens
-    blocks = []
-    for record in reader:
-        blocks.append(
-            {
-                "index": record.index,
-                "tokens": list(record.token_counts),
-                "distortion": list(record.distortion),
-            }
-        )
-    total = sum(sum(b["tokens"]) for b in blocks)
-    pixels = video.frames * video.width * video.height
-    worst = max((max(b["distortion"]) for b in blocks), default=0.0)
-    return {
-        "format_version": reader.format_version,
-        "file": {"path": str(reader.name), "bytes": reader.file_size},
-        "model": {
-            "name": header.model.name,
-            "sha256": header.model.sha256,
-            "config": reader.wire["model"]["config"],
-        },
-        "video": {
-            "width": video.width,
-            "height": video.height,
-            "fps": f"{video.fps_num}/{video.fps_den}",
-            "fps_num": video.fps_num,
-            "fps_den": video.fps_den,
-            "frames": video.frames,
-            "blocks": video.blocks,
-            "tiles_x": video.tiles_x,
-            "tiles_y": video.tiles_y,
-        },
-        "encode": reader.wire["encode"],
-        "blocks": blocks,
-        "totals": {
-            "tokens": total,
-            "max_tokens": len(blocks) * tiles * max_tokens,
-            "bytes": reader.file_size,
-            "bpp": 8 * reader.file_size / pixels if pixels else 0.0,
-            "worst_distortion": worst,
-        },
-    }
 
 
 def sparkline(values: list[float], width: int) -> str:

@@ -29,52 +29,21 @@ def command(
 
       elastictok tokens clip.etok -o clip.npz
     """
-    import numpy as np
-
-    from elastictok_cli.atomic import check_target, commit_file, discard, temp_file_beside
-    from elastictok_cli.container import ContainerReader
+    from elastictok_cli import api
 
     output = output or os.path.splitext(input)[0] + ".npz"
-    with ContainerReader(input) as reader:
-        check_target(output, force)
-        header, video = reader.header, reader.header.video
-        tiles = video.tiles
-        tokens = np.full((reader.num_blocks, tiles, header.max_tokens), -1, np.int32)
-        counts = np.zeros((reader.num_blocks, tiles), np.int32)
-        distortion = np.zeros((reader.num_blocks, tiles), np.float32)
-        for record in reader:
-            counts[record.index] = record.token_counts
-            distortion[record.index] = record.distortion
-            for tile, ids in enumerate(record.tokens):
-                tokens[record.index, tile, : len(ids)] = ids
-    keys = ("width", "height", "fps_num", "fps_den", "frames", "tiles_x", "tiles_y")
-    facts = {key: getattr(video, key) for key in keys}
-    temp = temp_file_beside(output)
-    try:
-        with open(temp, "wb") as handle:
-            np.savez_compressed(
-                handle,
-                tokens=tokens,
-                counts=counts,
-                distortion=distortion,
-                codebook_size=np.int64(header.model.codebook_size),
-                model_sha256=np.array(header.model.sha256),
-                **{key: np.int64(value) for key, value in facts.items()},
-            )
-        commit_file(temp, output)
-    except BaseException:
-        discard(temp)
-        raise
+    tokens = api.read(input)
+    tokens.save_npz(output, force=force)
     summary = {
         "output": output,
-        "blocks": int(counts.shape[0]),
-        "tiles": tiles,
-        "tokens": int(counts.sum()),
+        "blocks": len(tokens),
+        "tiles": tokens.header.video.tiles,
+        "tokens": int(tokens.counts.sum()),
     }
     if json_output:
         print_json(summary)
     else:
         out_console.print(
             f"wrote {output}: {summary['tokens']:,} token ids in {summary['blocks']} blocks "
-            f"of {tiles} tiles"
+            f"of {summary['tiles']} tiles"
         )

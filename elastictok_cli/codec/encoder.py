@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -14,40 +14,13 @@ from elastictok_cli import __version__
 from elastictok_cli.codec import search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
-from elastictok_cli.codec.search import RESCUE_WITHIN
+from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import BlockRecord, ContainerWriter, EncodeFacts, Header, VideoFacts
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import fit_frames, iter_blocks
 from elastictok_cli.model.registry import LoadedModel
-
-DEFAULT_MSE = 0.003  # the paper's default threshold on the [-1, 1] scale
-MAX_OPTIMIZE = 1000  # optimization gains level off within tens of steps; more is a typo
-
-
-@dataclass(frozen=True)
-class EncodeSettings:
-    """How to choose k: an MSE threshold with a search strategy, or a fixed k."""
-
-    threshold: float = DEFAULT_MSE
-    metric: str = "mse"  # what the user asked for: "mse", "psnr" or "tokens"
-    target: float = DEFAULT_MSE  # the user's number, in the metric's own unit
-    tokens: int | None = None
-    search: str = search.DEFAULT_STRATEGY
-    fit: str | None = None  # None: tile; "resize" or "crop" to the native size
-    rescue: bool = True  # guarantee: no tile misses a target that some k meets...
-    rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
-    optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
-
-    def __post_init__(self):
-        """Refuse settings that cannot work."""
-        if self.search not in search.SEARCHES:
-            raise UsageError(f"unknown search {self.search!r}; use {', '.join(search.SEARCHES)}")
-        if self.tokens is None and not self.threshold > 0:
-            raise UsageError("the quality target must be positive")
-        if not 0 <= self.optimize <= MAX_OPTIMIZE:
-            raise UsageError(f"--optimize must lie in 0..{MAX_OPTIMIZE}")
 
 
 def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int, settings):
@@ -80,16 +53,27 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
     return Header(model=loaded.facts, video=video, encode=encode)
 
 
-def encode(
+@dataclass
+class Encoding:
+    """An encode under way: its header (frame count provisional), blocks and totals."""
+
+    header: Header
+    blocks: Iterator[BlockRecord]  # coded lazily, one block per step
+    stats: EncodeStats  # grows as `blocks` is consumed
+
+    def final_header(self) -> Header:
+        """The header with the frame and block counts found by the end of the input."""
+        return self.header.with_video(frames=self.stats.frames, blocks=self.stats.blocks)
+
+
+def start(
     source,
-    out_path: str,
     loaded: LoadedModel,
     settings: EncodeSettings,
     *,
-    force: bool = False,
     on_block: Callable[[EncodeStats], None] | None = None,
-) -> EncodeStats:
-    """Encode an opened media source into `out_path`, streaming; returns the totals."""
+) -> Encoding:
+    """Set up the encode of an opened source (media file or ArraySource); code nothing yet."""
     config = loaded.config
     if (
         settings.tokens is not None
@@ -105,8 +89,15 @@ def encode(
     # A pipe may not state its frame count: start from a guess, correct it at the end.
     guess = source.frame_count or config.frames_per_block
     header = build_header(loaded, grid, source.fps, guess, settings)
-    engine = TileEngine(loaded.model, grid.tile_count)
     stats = EncodeStats(width, height, grid.tile_count, config.max_tokens)
+    blocks = _coded_blocks(frames, grid, loaded, settings, stats, on_block)
+    return Encoding(header, blocks, stats)
+
+
+def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[BlockRecord]:
+    """Code the frames block by block, updating `stats` and reporting after each block."""
+    config = loaded.config
+    engine = TileEngine(loaded.model, grid.tile_count)
     space = search.SearchSpace(
         config.min_tokens,
         config.max_tokens,
@@ -116,32 +107,45 @@ def encode(
     )
     weights: dict[int, np.ndarray] = {}
     hint = None
-    start = time.perf_counter()
-    with ContainerWriter(out_path, header, force=force) as writer:
-        for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
-            if real not in weights:
-                weights[real] = real_weights(grid, config, real)
-            patches = block_patches(block, grid, config)
-            code = _code_block(engine, patches, weights[real], space, settings, hint)
-            hint = code.keep
-            writer.write_block(
-                BlockRecord(index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion)
-            )
-            missed = 0 if settings.tokens else int((code.distortion > space.threshold).sum())
-            pixel_counts = weights[real].sum(axis=(1, 2))
-            stats.add_block(
-                real, int(code.keep.sum()), code.passes, code.distortion, pixel_counts, missed
-            )
-            stats.seconds = time.perf_counter() - start
-            if on_block:
-                on_block(stats)
-        blocks = stats.blocks
-        if blocks == 0:
-            raise UsageError("the input has no frames")  # open_media refuses this earlier
-        writer.update_video(frames=stats.frames, blocks=blocks)
-    stats.bytes = os.path.getsize(writer.path)
-    stats.seconds = time.perf_counter() - start
-    return stats
+    start_time = time.perf_counter()
+    for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
+        if real not in weights:
+            weights[real] = real_weights(grid, config, real)
+        patches = block_patches(block, grid, config)
+        code = _code_block(engine, patches, weights[real], space, settings, hint)
+        hint = code.keep
+        yield BlockRecord(index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion)
+        missed = 0 if settings.tokens else int((code.distortion > space.threshold).sum())
+        pixel_counts = weights[real].sum(axis=(1, 2))
+        stats.add_block(
+            real, int(code.keep.sum()), code.passes, code.distortion, pixel_counts, missed
+        )
+        stats.seconds = time.perf_counter() - start_time
+        if on_block:
+            on_block(stats)
+    if stats.blocks == 0:
+        raise UsageError("the input has no frames")  # open_media refuses this earlier
+
+
+def encode(
+    source,
+    out_path: str,
+    loaded: LoadedModel,
+    settings: EncodeSettings,
+    *,
+    force: bool = False,
+    on_block: Callable[[EncodeStats], None] | None = None,
+) -> EncodeStats:
+    """Encode an opened source into the .etok file `out_path`, streaming; returns the totals."""
+    started = time.perf_counter()
+    run = start(source, loaded, settings, on_block=on_block)
+    with ContainerWriter(out_path, run.header, force=force) as writer:
+        for record in run.blocks:
+            writer.write_block(record)
+        writer.update_video(frames=run.stats.frames, blocks=run.stats.blocks)
+    run.stats.bytes = os.path.getsize(writer.path)
+    run.stats.seconds = time.perf_counter() - started
+    return run.stats
 
 
 def _code_block(engine: TileEngine, patches, weight, space, settings, hint):

@@ -8,6 +8,7 @@ from support.decoding import assert_decoding_matches_recorded_distortion
 from support.models import TINY, make_model_folder
 
 from elastictok_cli.codec import decoder, encoder
+from elastictok_cli.codec import settings as settings_module
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.errors import IncompatibleError, UsageError
 from elastictok_cli.media import open_media
@@ -34,7 +35,7 @@ def clip(tmp_path_factory):
 def encode_file(clip, out, loaded, **settings):
     settings.setdefault("threshold", THRESHOLD)
     with open_media(str(clip)) as source:
-        return encoder.encode(source, str(out), loaded, encoder.EncodeSettings(**settings))
+        return encoder.encode(source, str(out), loaded, settings_module.EncodeSettings(**settings))
 
 
 def test_round_trip_keeps_size_rate_and_frame_count(clip, loaded, tmp_path):

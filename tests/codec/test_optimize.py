@@ -9,6 +9,7 @@ from support.decoding import assert_decoding_matches_recorded_distortion
 from support.models import make_model_folder
 
 from elastictok_cli.codec import encoder
+from elastictok_cli.codec import settings as settings_module
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.container import ContainerReader
@@ -35,7 +36,7 @@ def clip(tmp_path_factory):
 
 def encode_file(clip, out, loaded, **settings):
     with open_media(str(clip)) as source:
-        return encoder.encode(source, str(out), loaded, encoder.EncodeSettings(**settings))
+        return encoder.encode(source, str(out), loaded, settings_module.EncodeSettings(**settings))
 
 
 def distortions(path) -> np.ndarray:
@@ -114,7 +115,7 @@ def test_under_a_target_optimization_buys_fewer_tokens(clip, loaded, tmp_path):
     assert_decoding_matches_recorded_distortion(tmp_path / "b.etok", clip, loaded, 40, 24)
 
 
-@pytest.mark.parametrize("steps", [-1, encoder.MAX_OPTIMIZE + 1])
+@pytest.mark.parametrize("steps", [-1, settings_module.MAX_OPTIMIZE + 1])
 def test_optimize_steps_out_of_range_are_a_usage_error(steps):
     with pytest.raises(UsageError, match="--optimize"):
-        encoder.EncodeSettings(optimize=steps)
+        settings_module.EncodeSettings(optimize=steps)

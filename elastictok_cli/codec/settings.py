@@ -1,0 +1,67 @@
+"""How an encode chooses k: the quality target, the search and its options (no JAX)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elastictok_cli.codec import search
+from elastictok_cli.codec.search import RESCUE_WITHIN
+from elastictok_cli.errors import UsageError
+from elastictok_cli.media.geometry import FIT_MODES
+from elastictok_cli.metrics import mse_for_psnr
+
+DEFAULT_MSE = 0.003  # the paper's default threshold on the [-1, 1] scale
+MAX_OPTIMIZE = 1000  # optimization gains level off within tens of steps; more is a typo
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """How to choose k: an MSE threshold with a search strategy, or a fixed k."""
+
+    threshold: float = DEFAULT_MSE
+    metric: str = "mse"  # what the user asked for: "mse", "psnr" or "tokens"
+    target: float = DEFAULT_MSE  # the user's number, in the metric's own unit
+    tokens: int | None = None
+    search: str = search.DEFAULT_STRATEGY
+    fit: str | None = None  # None: tile; "resize" or "crop" to the native size
+    rescue: bool = True  # guarantee: no tile misses a target that some k meets...
+    rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
+    optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
+
+    def __post_init__(self):
+        """Refuse settings that cannot work."""
+        if self.search not in search.SEARCHES:
+            raise UsageError(f"unknown search {self.search!r}; use {', '.join(search.SEARCHES)}")
+        if self.tokens is None and not self.threshold > 0:
+            raise UsageError("the quality target must be positive")
+        if not 0 <= self.optimize <= MAX_OPTIMIZE:
+            raise UsageError(f"--optimize must lie in 0..{MAX_OPTIMIZE}")
+        if self.fit is not None and self.fit not in FIT_MODES:
+            raise UsageError(f"--fit must be one of {', '.join(FIT_MODES)}")
+        if not self.rescue_within >= 1.0:
+            raise UsageError("--rescue-within must be at least 1")
+
+    @classmethod
+    def for_target(
+        cls,
+        mse: float | None = None,
+        psnr: float | None = None,
+        tokens: int | None = None,
+        **options,
+    ) -> EncodeSettings:
+        """Settings from at most one quality target (MSE 0.003 when none is given)."""
+        given = [
+            f"--{name}"
+            for name, value in (("mse", mse), ("psnr", psnr), ("tokens", tokens))
+            if value is not None
+        ]
+        if len(given) > 1:
+            raise UsageError(f"give only one of {', '.join(given)}")
+        if tokens is not None:
+            return cls(metric="tokens", target=tokens, tokens=tokens, **options)
+        if psnr is not None:
+            return cls(mse_for_psnr(psnr), "psnr", psnr, **options)
+        value = DEFAULT_MSE if mse is None else mse
+        if not value > 0:
+            raise UsageError("--mse must be positive")
+        return cls(value, "mse", value, **options)
