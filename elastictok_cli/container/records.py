@@ -24,6 +24,8 @@ class BlockRecord:
     token_counts: tuple[int, ...]
     tokens: tuple[np.ndarray, ...]
     distortion: tuple[float, ...]
+    # Per tile: the block repeats the tile's last decoded frame and keeps no tokens (v2).
+    skipped: tuple[bool, ...] = ()
 
     def __post_init__(self):
         """Coerce sequences to tuples and distortion to float32 precision."""
@@ -32,6 +34,12 @@ class BlockRecord:
         object.__setattr__(self, "tokens", tuple(np.asarray(t) for t in self.tokens))
         rounded = tuple(float(np.float32(d)) for d in self.distortion)
         object.__setattr__(self, "distortion", rounded)
+        skipped = tuple(bool(s) for s in self.skipped) or (False,) * len(self.token_counts)
+        if len(skipped) != len(self.token_counts):
+            raise ValueError("skipped needs one flag per tile")
+        if any(s and c for s, c in zip(skipped, self.token_counts, strict=True)):
+            raise ValueError("a skipped tile keeps no tokens")
+        object.__setattr__(self, "skipped", skipped)
 
     @property
     def num_tokens(self) -> int:
@@ -46,6 +54,7 @@ class BlockRecord:
             self.index == other.index
             and self.token_counts == other.token_counts
             and self.distortion == other.distortion
+            and self.skipped == other.skipped
             and len(self.tokens) == len(other.tokens)
             and all(np.array_equal(a, b) for a, b in zip(self.tokens, other.tokens, strict=True))
         )
@@ -114,6 +123,8 @@ def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
             raise ValueError(f"block {record.index} tile {tile}: token ids are not integers")
         if count and (ids.min() < 0 or ids.max() >= geometry.num_codes):
             raise ValueError(f"block {record.index} tile {tile}: token id out of range")
+    if any(record.skipped):
+        raise ValueError(f"block {record.index}: format v1 cannot store skipped tiles")
     distortion = np.asarray(record.distortion, dtype="<f4")
     if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
         raise ValueError(f"block {record.index}: distortion must be finite and >= 0")
