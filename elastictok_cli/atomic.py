@@ -7,6 +7,7 @@ refuse, name their temporaries and report failures the same way.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from typing import BinaryIO
@@ -14,6 +15,7 @@ from typing import BinaryIO
 from elastictok_cli.errors import OutputError
 
 TEMP_SUFFIX = ".part"
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{8}" + re.escape(TEMP_SUFFIX))
 
 
 def check_target(path: str, force: bool, folder: bool = False) -> None:
@@ -88,6 +90,26 @@ def _create_unique(folder: str, name: str, create) -> str:
             raise OutputError(f"cannot write in {folder}: {err.strerror or err}") from err
         return temp
     raise OutputError(f"cannot create a temporary file in {folder}")
+
+
+def temp_target(temp: str) -> str | None:
+    """The target a temporary file of `_create_unique` was made for, or None if it is not one."""
+    match = _TEMP_NAME.fullmatch(os.path.basename(temp))
+    return os.path.join(os.path.dirname(temp), match["target"]) if match else None
+
+
+def temps_of(folder: str, suffix: str = "") -> list[str]:
+    """Temporary files in `folder` made for targets whose names end with `suffix`, sorted."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    temps = []
+    for name in names:
+        target = temp_target(os.path.join(folder, name))
+        if target is not None and target.endswith(suffix):
+            temps.append(os.path.join(folder, name))
+    return sorted(temps)
 
 
 def commit_file(temp: str, path: str, sync_folder: bool = True) -> None:

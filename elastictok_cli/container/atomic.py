@@ -1,7 +1,12 @@
-"""Atomic file creation: a temp file beside the target, fsync, then rename into place."""
+"""Atomic file creation: a temp file beside the target, fsync, then rename into place.
+
+While a writer lives it holds a lock on its temp file, so a `.part` nobody holds is the
+leftover of a killed writer (`stale_parts`), which `elastictok repair` can recover.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import weakref
@@ -14,9 +19,73 @@ from elastictok_cli.atomic import (
     fsync_folder,
     open_temp_beside,
     parent_folder,
+    temp_target,
+    temps_of,
 )
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so no temp file is ever called stale
+    fcntl = None
+
 _COPY_CHUNK = 1 << 20
+
+
+class _WriteThrough(io.BufferedRandom):
+    """Each write reaches the operating system before it returns.
+
+    A writer killed with SIGKILL loses only what it had not yet written, never a finished
+    block waiting in this process's buffer: `elastictok repair` recovers the rest.
+    """
+
+    def write(self, data) -> int:
+        """Write all of `data`, then flush."""
+        written = super().write(data)
+        self.flush()
+        return written
+
+
+def _lock(file: BinaryIO) -> None:
+    """Hold an exclusive lock on the open file for as long as it stays open."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass  # a file system without locks: the file just cannot be told stale
+
+
+def is_stale(temp: str) -> bool:
+    """True if no living writer holds `temp` (its writer was killed or crashed)."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(temp, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock we may have taken
+    return True
+
+
+def stale_parts(target: str | os.PathLike) -> list[str]:
+    """Leftover temp files of killed writers of `target`, oldest name first."""
+    folder, name = parent_folder(os.fspath(target)), os.path.basename(os.fspath(target))
+    mine = os.path.join(folder, name)
+    return [t for t in temps_of(folder, name) if temp_target(t) == mine and is_stale(t)]
+
+
+def clean_stale_parts(folder: str | os.PathLike, suffix: str = ".etok") -> list[str]:
+    """Delete the temp files in `folder` of killed writers of `*suffix` targets; returns them."""
+    removed = []
+    for temp in temps_of(os.fspath(folder), suffix):
+        if is_stale(temp):
+            discard(temp)
+            removed.append(temp)
+    return removed
 
 
 class AtomicFile:
@@ -36,7 +105,9 @@ class AtomicFile:
 
     def _create(self) -> tuple[BinaryIO, str]:
         """A new empty temp file beside the target (hidden, so a crash leaves no look-alike)."""
-        return open_temp_beside(self.target)
+        file, path = open_temp_beside(self.target)
+        _lock(file)
+        return _WriteThrough(file.detach()), path
 
     def replace_prefix(self, old_size: int, prefix: bytes) -> None:
         """Swap the first `old_size` bytes for `prefix`, copying the rest in chunks."""
