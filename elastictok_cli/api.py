@@ -45,6 +45,7 @@ __all__ = [
     "psnr",
     "read",
     "read_header",
+    "repair",
     "resolve_model",
     "use_cpu_defaults",
 ]
@@ -158,20 +159,26 @@ def encode_to_file(
 
 
 def decode(
-    source: Tokens | str | os.PathLike, model: LoadedModel | None = None
+    source: Tokens | str | os.PathLike,
+    model: LoadedModel | None = None,
+    *,
+    conceal: bool = False,
 ) -> Iterator[np.ndarray]:
     """Frames (H, W, 3) uint8 of tokens or an .etok file, one at a time, in order.
 
     The model defaults to the one the tokens were encoded with, found by name; it must
     be that model (same weights). A file is read block by block as frames are taken.
+    `conceal`: a damaged or missing block repeats each tile's last good frame instead
+    of stopping the decode.
     """
     from elastictok_cli.codec import decoder
+    from elastictok_cli.container.salvage import ConcealedBlocks
 
     if isinstance(source, Tokens):
         model = model or load_model(source.header.model.name)
         yield from decoder.decoded_frames(source, model)
         return
-    with ContainerReader(source) as reader:
+    with (ConcealedBlocks if conceal else ContainerReader)(source) as reader:
         model = model or load_model(reader.header.model.name)
         yield from decoder.decoded_frames(reader, model)
 
@@ -185,21 +192,27 @@ def decode_to_file(
     force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_frame: Callable[[int, float], None] | None = None,
+    conceal: bool = False,
 ) -> dict:
     """Decode an .etok file to a video, an image or a folder of PNGs; returns its facts.
 
     `on_frame(done, seconds)` follows the progress; the model defaults to the file's own.
+    `conceal`: damaged or missing blocks repeat each tile's last good frame, keeping the
+    frame count and timing; the facts list them as `concealed`.
     """
     from elastictok_cli.atomic import check_target
     from elastictok_cli.codec import decoder
+    from elastictok_cli.container.salvage import ConcealedBlocks
     from elastictok_cli.media.output import is_folder_target
 
     output = os.fspath(output)
-    with ContainerReader(source) as reader:
+    with (ConcealedBlocks if conceal else ContainerReader)(source) as reader:
         check_target(output, force, folder=is_folder_target(output))
         model = _model(model or reader.header.model.name)
         facts = decoder.decode(reader, output, model, force=force, codec=codec, on_frame=on_frame)
     facts["model"] = {"name": model.name, "sha256": model.sha256}
+    if conceal:
+        facts["concealed"] = list(reader.concealed)
     return facts
 
 
@@ -218,3 +231,15 @@ def inspect(path: str | os.PathLike) -> dict:
     """What `elastictok inspect --json` prints: header, per-block tokens and totals."""
     with ContainerReader(path) as reader:
         return describe(reader)
+
+
+def repair(path: str | os.PathLike, output: str | os.PathLike, force: bool = False) -> dict:
+    """Write every intact block of a damaged, truncated or unfinished (.part) file to `output`.
+
+    Blocks after a lost one are kept, renumbered; the header's frame and block counts
+    are corrected and the repair recorded in it. Returns what `elastictok repair --json`
+    prints (`kept`, `lost` ...); needs no model and no JAX.
+    """
+    from elastictok_cli.container.salvage import repair_file
+
+    return repair_file(path, output, force=force)

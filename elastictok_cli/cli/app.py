@@ -15,7 +15,17 @@ import typer
 from elastictok_cli import xla_defaults
 from elastictok_cli.cli import boundary, compile_cache
 
-COMMANDS = ("encode", "decode", "inspect", "tokens", "bench", "train", "export", "models")
+COMMANDS = (
+    "encode",
+    "decode",
+    "inspect",
+    "tokens",
+    "bench",
+    "train",
+    "export",
+    "models",
+    "repair",
+)
 
 app = typer.Typer(
     name="elastictok",

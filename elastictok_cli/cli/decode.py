@@ -12,6 +12,7 @@ from elastictok_cli.cli.output import (
     JsonOption,
     ModelOption,
     QuietOption,
+    err_console,
     out_console,
     print_json,
     progress_bar,
@@ -33,6 +34,15 @@ def command(
     codec: Annotated[
         str | None, typer.Option(help="Video codec for .mp4/.mkv (h264, h265, ffv1).")
     ] = None,
+    conceal: Annotated[
+        bool,
+        typer.Option(
+            "--conceal",
+            help="Decode through damaged or missing blocks: each repeats its tiles' last good "
+            "frame (grey before any), so the frame count and timing stay; they are listed "
+            "on stderr.",
+        ),
+    ] = False,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -48,12 +58,19 @@ def command(
       elastictok decode clip.etok -o frames/
 
       elastictok decode clip.etok -o clip.mkv --force
+
+      elastictok decode damaged.etok -o clip.mp4 --conceal
     """
     from elastictok_cli import api
+    from elastictok_cli.container.salvage import Salvage
 
     if output is None:
         # Only the header is read here; decode_to_file checks the whole file.
-        frames = api.read_header(input).video.frames
+        if conceal:
+            with Salvage(input) as salvage:  # the index of a damaged file is not needed
+                frames = salvage.header.video.frames
+        else:
+            frames = api.read_header(input).video.frames
         output = os.path.splitext(input)[0] + (".png" if frames == 1 else ".mp4")
     with progress_bar(quiet or json_output) as progress:
         task = progress.add_task("decode", total=None, rate="")
@@ -70,6 +87,13 @@ def command(
             force=force,
             on_start=lambda frames: progress.update(task, total=frames),
             on_frame=on_frame,
+            conceal=conceal,
+        )
+    if facts.get("concealed"):
+        concealed = facts["concealed"]
+        shown = ", ".join(map(str, concealed[:20])) + (" ..." if len(concealed) > 20 else "")
+        err_console.print(
+            f"[yellow]note:[/yellow] concealed {len(concealed)} damaged or missing blocks: {shown}"
         )
     if json_output:
         print_json(facts)

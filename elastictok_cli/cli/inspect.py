@@ -6,6 +6,7 @@ import math
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from elastictok_cli import metrics
@@ -26,6 +27,8 @@ def command(
 ) -> None:
     """Show an .etok file's header, blocks and token use (no model needed).
 
+    A damaged file shows every readable block, marks the damaged ones and exits 3.
+
     Examples:
 
       elastictok inspect clip.etok
@@ -33,12 +36,33 @@ def command(
       elastictok inspect clip.etok --json | jq .totals
     """
     from elastictok_cli.api import inspect
+    from elastictok_cli.container import ContainerError
+    from elastictok_cli.container.report import describe_salvaged
 
-    report = inspect(input)
+    try:
+        report = inspect(input)
+    except ContainerError as err:
+        # The index cannot be trusted: find the blocks by scanning (fails without a header).
+        report = describe_salvaged(input, str(err))
     if json_output:
         print_json(report)
     else:
         _print_report(report, all_blocks)
+    damaged = report["damaged_blocks"]
+    noun = "block" if len(damaged) == 1 else "blocks"
+    problems = [f"{len(damaged)} damaged {noun} ({_listed(damaged)})"] if damaged else []
+    problems += [report["file_damage"]] if report["file_damage"] else []
+    if problems:
+        # Exit 3 after the report, so a script still sees everything readable.
+        raise ContainerError(
+            f"{input}: {'; '.join(problems)}; `elastictok repair` keeps the intact blocks"
+        )
+
+
+def _listed(indices: list[int], most: int = 10) -> str:
+    """Block numbers for one line, the first `most` of them."""
+    shown = ", ".join(map(str, indices[:most]))
+    return shown + (f" and {len(indices) - most} more" if len(indices) > most else "")
 
 
 def sparkline(values: list[float], width: int) -> str:
@@ -93,7 +117,7 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         f"{t['bytes']:,} bytes, {t['bpp']:.4f} bpp"
     )
     per_block = v["tiles_x"] * v["tiles_y"] * c["max_tokens"]
-    fractions = [sum(b["tokens"]) / per_block for b in r["blocks"]]
+    fractions = [sum(b.get("tokens", ())) / per_block for b in r["blocks"]]
     # One width for the chart and the table: the console's (80 columns in a pipe).
     width = max(10, out_console.width - 12)
     out_console.print(f"use     [cyan]{sparkline(fractions, width)}[/cyan]")
@@ -103,6 +127,9 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
     for b in rows:
+        if b.get("damaged"):
+            table.add_row(str(b["index"]), "[red]damaged[/red]", escape(b["reason"]), "", "")
+            continue
         worst = max(b["distortion"])
         mean = sum(b["distortion"]) / len(b["distortion"])
         db = metrics.psnr(mean)

@@ -1,31 +1,72 @@
-"""What `inspect` reports about a container, as plain data (no model, no JAX)."""
+"""What `inspect` reports about a container, as plain data (no model, no JAX).
+
+A damaged block does not stop the report: it gets an entry `{"index", "damaged": true,
+"reason"}` and is listed in `damaged_blocks`; when the index itself cannot be trusted
+the blocks are found by scanning (`describe_salvaged`) and `file_damage` says why.
+"""
 
 from __future__ import annotations
 
+import re
+
+from elastictok_cli.container.errors import ContainerError
 from elastictok_cli.container.reader import ContainerReader
+from elastictok_cli.container.salvage import Salvage
+
+_BLOCK_PREFIX = re.compile(r"block \d+: ")
+
+
+def _readable(record) -> dict:
+    """One intact block's entry."""
+    return {
+        "index": record.index,
+        "tokens": list(record.token_counts),
+        "distortion": list(record.distortion),
+    }
+
+
+def _damaged(index: int, reason: str) -> dict:
+    """One damaged block's entry (the reason without the 'block N: ' the index repeats)."""
+    return {"index": index, "damaged": True, "reason": _BLOCK_PREFIX.sub("", reason, count=1)}
 
 
 def describe(reader: ContainerReader) -> dict:
     """Everything inspect shows, as plain data (the --json document)."""
+    blocks = []
+    for index in range(len(reader)):
+        try:
+            blocks.append(_readable(reader.read_block(index)))
+        except ContainerError as err:
+            blocks.append(_damaged(index, str(err)))
+    return _document(reader, reader.file_size, blocks, None)
+
+
+def describe_salvaged(path, file_damage: str) -> dict:
+    """The report of a file whose index is damaged or missing, its blocks found by scanning.
+
+    Raises the reader's error when not even the preamble and header can be read.
+    """
+    with Salvage(path) as salvage:
+        found = {f.index: f.record for f in salvage.scan()}
+        blocks = max(salvage.header.video.blocks, max(found, default=-1) + 1)
+        entries = [
+            _readable(found[i]) if i in found else _damaged(i, "record damaged or missing")
+            for i in range(blocks)
+        ]
+        return _document(salvage.head, len(salvage.buf), entries, file_damage)
+
+
+def _document(reader: ContainerReader, size: int, blocks: list[dict], file_damage) -> dict:
+    """The report from a reader's header and the block entries."""
     header = reader.header
     video = header.video
-    tiles = video.tiles
-    max_tokens = header.max_tokens
-    blocks = []
-    for record in reader:
-        blocks.append(
-            {
-                "index": record.index,
-                "tokens": list(record.token_counts),
-                "distortion": list(record.distortion),
-            }
-        )
-    total = sum(sum(b["tokens"]) for b in blocks)
+    readable = [b for b in blocks if not b.get("damaged")]
+    total = sum(sum(b["tokens"]) for b in readable)
     pixels = video.frames * video.width * video.height
-    worst = max((max(b["distortion"]) for b in blocks), default=0.0)
+    worst = max((max(b["distortion"]) for b in readable), default=0.0)
     return {
         "format_version": reader.format_version,
-        "file": {"path": str(reader.name), "bytes": reader.file_size},
+        "file": {"path": str(reader.name), "bytes": size},
         "model": {
             "name": header.model.name,
             "sha256": header.model.sha256,
@@ -46,9 +87,11 @@ def describe(reader: ContainerReader) -> dict:
         "blocks": blocks,
         "totals": {
             "tokens": total,
-            "max_tokens": len(blocks) * tiles * max_tokens,
-            "bytes": reader.file_size,
-            "bpp": 8 * reader.file_size / pixels if pixels else 0.0,
+            "max_tokens": len(blocks) * video.tiles * header.max_tokens,
+            "bytes": size,
+            "bpp": 8 * size / pixels if pixels else 0.0,
             "worst_distortion": worst,
         },
+        "damaged_blocks": [b["index"] for b in blocks if b.get("damaged")],
+        "file_damage": file_damage,
     }
