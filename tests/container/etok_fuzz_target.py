@@ -1,11 +1,14 @@
 """The reader under fuzzing: any input reads cleanly or raises a container error, nothing else.
 
+The salvage scanner too (`one_repair_input`): it keeps only checked records, in order.
+
 Used by `fuzz_reader.py` (atheris) and by the corpus replay in every test run.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 
 import numpy as np
@@ -13,6 +16,8 @@ import zstandard
 
 from elastictok_cli.container import ContainerError, ContainerIncompatible, ContainerReader, layout
 from elastictok_cli.container.frames import record_crc
+from elastictok_cli.container.salvage import ConcealedBlocks, Salvage
+from elastictok_cli.container.writer import encode_head
 
 
 def _put_crc(buf: bytearray, at: int, value: int) -> None:
@@ -130,3 +135,33 @@ def one_input(data: bytes) -> None:
                 _check_consistent(reader)
         except (ContainerError, ContainerIncompatible):
             pass
+
+
+def _check_salvage(data: bytes) -> None:
+    """Scan `data` as repair does: only checked records, in rising order, and a valid header."""
+    try:
+        with Salvage(data) as salvage:
+            found = list(salvage.scan())
+            blocks = salvage.header.video.blocks
+            repaired = dict(salvage.head.wire, video=dict(salvage.head.wire["video"]))
+    except (ContainerError, ContainerIncompatible):
+        return
+    numbers = [f.index for f in found]
+    assert numbers == sorted(set(numbers))
+    assert all(a.offset + a.size <= b.offset for a, b in itertools.pairwise(found))
+    if found:
+        # The corrected header repair would write is one a reader accepts.
+        per_block = repaired["model"]["config"]["frames_per_block"]
+        repaired["video"].update(frames=len(found) * per_block, blocks=len(found))
+        encode_head(repaired)
+    # A header may promise 2**32 blocks: concealment stands in for all of them, lazily.
+    with ConcealedBlocks(data) as concealed:
+        shown = list(itertools.islice(concealed, 4096))
+        assert len(shown) == min(blocks, 4096)
+        assert all(record.index == i for i, record in enumerate(shown))
+
+
+def one_repair_input(data: bytes) -> None:
+    """Salvage `data`: as given, with checksums refreshed, with payloads compressed."""
+    for candidate in (data, refresh_checksums(data), refresh_checksums(compress_records(data))):
+        _check_salvage(candidate)

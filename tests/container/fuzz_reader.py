@@ -6,6 +6,10 @@
     ./fuzz_reader.py --make-seeds SEEDS
     ./fuzz_reader.py WORK SEEDS -max_total_time=900 -max_len=4096 -use_value_profile=1
     ./fuzz_reader.py -merge=1 corpus WORK SEEDS     # keeps a minimal covering set
+    FUZZ_TARGET=repair ./fuzz_reader.py WORK SEEDS -max_total_time=600 -max_len=4096
+
+FUZZ_TARGET=repair fuzzes the salvage scanner behind `elastictok repair` and
+`decode --conceal` instead of the reader.
 
 (libFuzzer re-runs the script itself when merging, so run it as an executable with the
 environment's python first on PATH.)
@@ -14,6 +18,7 @@ Any exception other than a container error, a failed consistency check, a hang o
 large allocation is a finding; the merged corpus is replayed by every test run.
 """
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +31,7 @@ import zstandard  # noqa: F401
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 with atheris.instrument_imports(include=["elastictok_cli.container", "etok_fuzz_target"]):
-    from etok_fuzz_target import decompress_records, one_input
+    from etok_fuzz_target import decompress_records, one_input, one_repair_input
 
 
 def make_seeds(folder: Path) -> None:
@@ -58,5 +63,6 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--make-seeds"]:
         make_seeds(Path(sys.argv[2]))
     else:
-        atheris.Setup(sys.argv, one_input)
+        target = one_repair_input if os.environ.get("FUZZ_TARGET") == "repair" else one_input
+        atheris.Setup(sys.argv, target)
         atheris.Fuzz()

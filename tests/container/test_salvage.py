@@ -6,7 +6,9 @@ import io
 import numpy as np
 import pytest
 import zstandard
+from etok_fuzz_target import one_repair_input
 from etok_samples import make_header, random_records, write_file
+from test_etok_fuzz_corpus import INPUTS
 
 from elastictok_cli.container import ContainerError, ContainerReader
 from elastictok_cli.container.frames import record_crc
@@ -179,3 +181,9 @@ def test_concealed_blocks_fill_every_gap_in_order(sample):
 def test_runs():
     assert runs([]) == [] and runs([4]) == [[4, 4]]
     assert runs([0, 1, 2, 5, 7, 8]) == [[0, 2], [5, 5], [7, 8]]
+
+
+@pytest.mark.parametrize("chunk", range(2))
+def test_fuzz_corpus_replays_through_the_scanner(chunk):
+    for path in INPUTS[chunk::2]:
+        one_repair_input(path.read_bytes())
