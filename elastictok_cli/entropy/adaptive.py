@@ -17,9 +17,11 @@ def frequencies(counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=np.int64)
     n = counts.shape[-1]
     prefix = np.cumsum(counts, axis=-1)
-    total = prefix[..., -1:]
-    right = np.arange(1, n + 1, dtype=np.int64) + prefix * (TOTAL - n) // total
-    return np.diff(right, axis=-1, prepend=0)
+    share = prefix * (TOTAL - n) // prefix[..., -1:]  # cum[i + 1] - (i + 1)
+    freqs = np.empty_like(share)
+    freqs[..., 0] = share[..., 0]
+    np.subtract(share[..., 1:], share[..., :-1], out=freqs[..., 1:])
+    return freqs + 1
 
 
 def update(counts: np.ndarray, contexts: np.ndarray, symbols: np.ndarray, step: int, limit: int):
@@ -29,8 +31,8 @@ def update(counts: np.ndarray, contexts: np.ndarray, symbols: np.ndarray, step: 
     a context touched several times in one call is halved at most once.
     """
     np.add.at(counts, (contexts, symbols), step)
-    touched = np.unique(contexts)
-    over = touched[counts[touched].sum(axis=1) > limit]
+    over = contexts[counts[contexts].sum(axis=1) > limit]
+    # a repeated context gets the same halved row from each assignment: halved once
     counts[over] = (counts[over] + 1) >> 1
 
 
