@@ -36,7 +36,17 @@ def work(tmp_path_factory):
     return {"root": root, "model": model, "clip": clip, "records": records, "ends": ends}
 
 
-def kill_encode(work, folder, blocks_done: int, extra: float) -> bytes | None:
+def part_size(folder) -> int:
+    """Bytes in the encode's .part so far (0 before it exists or once it is renamed)."""
+    for part in folder.glob(".clip.etok.*.part"):
+        try:
+            return part.stat().st_size
+        except FileNotFoundError:
+            return 0
+    return 0
+
+
+def kill_encode(work, folder, blocks_done: int, extra: float) -> None:
     """SIGKILL an encode `extra` seconds after its .part holds `blocks_done` records."""
     folder.mkdir()
     args = ("encode", work["clip"], "-o", folder / "clip.etok", "--model", work["model"])
@@ -44,26 +54,25 @@ def kill_encode(work, folder, blocks_done: int, extra: float) -> bytes | None:
         cli_command(*args, "--tokens", 20, "--quiet"), stderr=subprocess.DEVNULL
     )
     need = int(work["ends"][blocks_done - 1]) if blocks_done else 1
-    part = None
     deadline = time.monotonic() + 120
     while child.poll() is None and time.monotonic() < deadline:
-        parts = list(folder.glob(".clip.etok.*.part"))
-        if parts and parts[0].stat().st_size >= need:
-            part = parts[0]
+        if part_size(folder) >= need:
             break
         time.sleep(0.002)
     time.sleep(extra)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    return part
 
 
 def check_kill(work, trial: int, blocks_done: int, extra: float) -> int:
     """Kill one encode, repair its .part, compare with the reference; blocks recovered."""
     folder = work["root"] / f"trial{trial}"
-    if kill_encode(work, folder, blocks_done, extra) is None:
-        return BLOCKS  # it finished first
-    (part,) = folder.glob(".clip.etok.*.part")
+    kill_encode(work, folder, blocks_done, extra)
+    parts = list(folder.glob(".clip.etok.*.part"))
+    if not parts:  # it finished before the kill
+        assert (folder / "clip.etok").exists()
+        return BLOCKS
+    (part,) = parts
     whole = int((work["ends"] <= part.stat().st_size).sum())
     assert whole >= blocks_done
     result = run("repair", part, "-o", folder / "fixed.etok", "--json")
