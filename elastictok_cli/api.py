@@ -45,6 +45,7 @@ __all__ = [
     "psnr",
     "read",
     "read_header",
+    "stale_parts",
     "repair",
     "resolve_model",
     "use_cpu_defaults",
@@ -214,6 +215,13 @@ def decode_to_file(
     if conceal:
         facts["concealed"] = list(reader.concealed)
     return facts
+
+
+def stale_parts(target: str | os.PathLike) -> list[str]:
+    """Leftover temp files of killed encodes of `target`, which `repair` can recover."""
+    from elastictok_cli.container.atomic import stale_parts as leftovers
+
+    return leftovers(target)
 
 
 def read(path: str | os.PathLike) -> Tokens:

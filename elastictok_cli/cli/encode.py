@@ -71,6 +71,14 @@ def command(
             "of the gain). Decoding is unchanged.",
         ),
     ] = 0,
+    skip: Annotated[
+        bool,
+        typer.Option(
+            help="Under --mse/--psnr, a tile whose block its last decoded frame already "
+            "reproduces within the target keeps no tokens (the file is format v2). "
+            "--no-skip codes every tile. Never with --tokens.",
+        ),
+    ] = True,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -98,6 +106,13 @@ def command(
         if input == "-":
             raise UsageError("reading standard input needs -o OUT.etok")
         output = os.path.splitext(input)[0] + ".etok"
+    # A killed encode's leftovers stay: they hold blocks `repair` can still recover.
+    stale = api.stale_parts(output)
+    if stale:
+        err_console.print(
+            f"[yellow]note:[/yellow] {len(stale)} leftover file(s) of a killed encode of "
+            f"{output} ({os.path.basename(stale[0])}); `elastictok repair` recovers their blocks"
+        )
     settings = api.encode_settings(
         mse=mse,
         psnr=psnr,
@@ -107,6 +122,7 @@ def command(
         rescue=rescue,
         rescue_within=rescue_within,
         optimize=optimize,
+        skip=skip,
     )
     with progress_bar(quiet or json_output) as progress:
         task = progress.add_task("encode", total=None, rate="")
@@ -146,6 +162,9 @@ def _print_summary(s: dict) -> None:
     if s["search"] != "fixed":
         missed = s["tile_blocks_missing_target"]
         table.add_row("target", f"MSE {s['target']['mse']:.5f}; {missed} tile-blocks missed it")
+        table.add_row(
+            "skipped", f"{s['tile_blocks_skipped']:,} tile-blocks repeat their last frame"
+        )
     search = f"{s['search']}, {s['passes_per_block']:.2f} model passes per block"
     if s["optimize_steps"]:
         search += f"; tokens optimized with {s['optimize_steps']} steps"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from elastictok_cli.codec import skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import patches_to_frames
 from elastictok_cli.codec.tiling import TileGrid
@@ -39,8 +40,18 @@ def decoded_frames(reader: ContainerReader, loaded: LoadedModel) -> Iterator[np.
     )
     engine = TileEngine(loaded.model, grid.tile_count)
     left = video.frames
+    recon = None
     for record in reader:
-        patches = engine.decode_block(record.tokens, np.asarray(record.token_counts))
+        skipped = np.asarray(record.skipped, bool)
+        if skipped.all():
+            patches = None  # nothing to run the model for
+        else:
+            counts = np.asarray(record.token_counts)
+            patches = engine.decode_block(record.tokens, counts, ~skipped)
+        if skipped.any():
+            held = skip.held_block(recon, config, grid.tile_count)
+            patches = skip.with_held(patches, held, skipped)
+        recon = patches
         real = min(left, config.frames_per_block)
         yield from patches_to_frames(patches, grid, config, real)
         left -= real

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from elastictok_cli import __version__
-from elastictok_cli.codec import search
+from elastictok_cli.codec import search, skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.codec.settings import EncodeSettings
@@ -49,6 +49,7 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
         fit=settings.fit or "tile",
         tool_version=__version__,
         optimize_steps=settings.optimize,
+        skip_tiles=settings.skips,
     )
     return Header(model=loaded.facts, video=video, encode=encode)
 
@@ -106,19 +107,37 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         settings.rescue_within,
     )
     weights: dict[int, np.ndarray] = {}
-    hint = None
+    hint, recon = None, None
     start_time = time.perf_counter()
     for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
         if real not in weights:
             weights[real] = real_weights(grid, config, real)
         patches = block_patches(block, grid, config)
-        code = _code_block(engine, patches, weights[real], space, settings, hint)
-        hint = code.keep
-        yield BlockRecord(index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion)
+        skipped = np.zeros(grid.tile_count, bool)
+        if settings.skips and recon is not None:
+            held = skip.held_block(recon, config, grid.tile_count)
+            held_error = skip.skip_distortion(patches, held, weights[real])
+            skipped = held_error <= space.threshold
+        code = _code_block(engine, patches, weights[real], space, settings, hint, ~skipped)
+        if skipped.any():
+            code.distortion = np.where(skipped, held_error, code.distortion)
+            code.recon = skip.with_held(code.recon, held, skipped)
+        recon = code.recon
+        # A skipped tile's search resumes next time from the k it last coded with.
+        hint = code.keep if hint is None else np.where(skipped, hint, code.keep)
+        yield BlockRecord(
+            index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion, tuple(skipped)
+        )
         missed = 0 if settings.tokens else int((code.distortion > space.threshold).sum())
         pixel_counts = weights[real].sum(axis=(1, 2))
         stats.add_block(
-            real, int(code.keep.sum()), code.passes, code.distortion, pixel_counts, missed
+            real,
+            int(code.keep.sum()),
+            code.passes,
+            code.distortion,
+            pixel_counts,
+            missed,
+            int(skipped.sum()),
         )
         stats.seconds = time.perf_counter() - start_time
         if on_block:
@@ -148,12 +167,32 @@ def encode(
     return run.stats
 
 
-def _code_block(engine: TileEngine, patches, weight, space, settings, hint):
-    """Search (or fix) k for every tile of one block and commit it."""
+def _code_block(engine: TileEngine, patches, weight, space, settings, hint, active):
+    """Search (or fix) k for every active tile of one block and commit it."""
     if settings.tokens is not None:
         engine.begin_block(patches, weight, np.inf)
         engine.probe([np.array([settings.tokens])] * engine.tiles)
         return engine.finish_block(np.full(engine.tiles, settings.tokens), settings.optimize)
     engine.begin_block(patches, weight, space.threshold)
-    chosen = search.run_search(settings.search, engine.probe, engine.tiles, space, hint)
-    return engine.finish_block(chosen, settings.optimize)
+    coded = np.flatnonzero(active)
+    chosen = np.zeros(engine.tiles, np.int64)
+    if len(coded):
+        probe = _probe_of(engine, coded)
+        part_hint = None if hint is None else np.asarray(hint)[coded]
+        chosen[coded] = search.run_search(settings.search, probe, len(coded), space, part_hint)
+    return engine.finish_block(chosen, settings.optimize, active)
+
+
+def _probe_of(engine: TileEngine, coded: np.ndarray):
+    """The engine's probe for the `coded` tiles alone, as a search of len(coded) tiles sees it."""
+    if len(coded) == engine.tiles:
+        return engine.probe
+
+    def probe(requests):
+        full = [np.zeros(0, np.int64)] * engine.tiles
+        for tile, ks in zip(coded, requests, strict=True):
+            full[tile] = ks
+        answers = engine.probe(full)
+        return [answers[tile] for tile in coded]
+
+    return probe

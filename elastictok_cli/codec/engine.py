@@ -82,20 +82,24 @@ def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
 
 
 @jax.jit
-def _commit(enc_cache, dec_cache, entry):
-    """Append each tile's kept entry to both caches."""
+def _commit(enc_cache, dec_cache, entry, active):
+    """Append each active tile's kept entry to both caches."""
     zeros = jnp.zeros(entry[0].shape[0], jnp.int32)
     enc_kv, dec_kv = (tuple(x[:, :, None] for x in kv) for kv in (entry[3], entry[4]))
-    return streaming.commit(enc_cache, enc_kv, zeros), streaming.commit(dec_cache, dec_kv, zeros)
+    return (
+        streaming.commit(enc_cache, enc_kv, zeros, active),
+        streaming.commit(dec_cache, dec_kv, zeros, active),
+    )
 
 
 @partial(jax.jit, static_argnums=0)
-def _decode(graphdef, state, dec_cache, ids, ks):
-    """Decode one block per tile from token ids and commit it to the decoder cache."""
+def _decode(graphdef, state, dec_cache, ids, ks, active):
+    """Decode one block per tile from token ids and commit the active tiles' to the cache."""
     model = nnx.merge(graphdef, state)
     codes = fsq_indices_to_codes(ids, model.config.fsq_levels)[:, None]
     recon, kv = streaming.decode_step(model, dec_cache, codes, ks[:, None])
-    return recon[:, 0], streaming.commit(dec_cache, kv, jnp.zeros(ids.shape[0], jnp.int32))
+    zeros = jnp.zeros(ids.shape[0], jnp.int32)
+    return recon[:, 0], streaming.commit(dec_cache, kv, zeros, active)
 
 
 class TileEngine:
@@ -181,28 +185,41 @@ class TileEngine:
         else:
             self._store = entries.adopt(self._store, outputs, src)
 
-    def finish_block(self, chosen: np.ndarray, optimize_steps: int = 0) -> BlockCode:
-        """Commit each tile's chosen k to the caches, probing only tiles not yet probed.
+    def finish_block(
+        self, chosen: np.ndarray, optimize_steps: int = 0, active: np.ndarray | None = None
+    ) -> BlockCode:
+        """Commit each active tile's chosen k to the caches, probing only tiles not yet probed.
 
-        With `optimize_steps`, token ids are first optimized at their k (`codec.optimize`)
-        and, under a finite threshold, tiles left with room to spare try smaller k
-        optimized the same way (`codec.descent`), so `keep` may end below `chosen`.
+        Inactive (skipped) tiles are neither probed nor committed: they get k = 0 and no
+        ids, and their distortion and reconstruction are the caller's. With
+        `optimize_steps`, token ids are first optimized at their k (`codec.optimize`) and,
+        under a finite threshold, tiles left with room to spare try smaller k optimized the
+        same way (`codec.descent`), so `keep` may end below `chosen`.
         """
         chosen = np.array(chosen, np.int64)
-        missing = chosen != self._kept_k
+        active = np.ones(self.tiles, bool) if active is None else np.asarray(active, bool)
+        chosen[~active] = 0
+        if not active.any():
+            nothing = np.zeros(self.tiles)
+            return BlockCode(chosen, [np.zeros(0, np.uint32)] * self.tiles, nothing, None, 0)
+        missing = (chosen != self._kept_k) & active
         if missing.any():
             # The search picked a k whose probe was not kept: one more pass for those tiles.
             streams = np.flatnonzero(missing)
             self._probe_pairs(streams, chosen[streams], force=True)
         entry = self._store
         if optimize_steps > 0:
-            everything = np.arange(self.tiles)
-            optimized = self._optimize(everything, chosen, optimize_steps)
-            better = np.asarray(optimized[2]) < np.asarray(entry[2])
-            entry = entries.adopt(entry, optimized, np.where(better, everything, -1))
+            coded = np.flatnonzero(active)
+            optimized = self._optimize(coded, chosen, optimize_steps)
+            better = np.asarray(optimized[2]) < np.asarray(entry[2])[coded]
+            src = np.full(self.tiles, -1)
+            src[coded[better]] = np.flatnonzero(better)
+            entry = entries.adopt(entry, optimized, src)
             if np.isfinite(self._threshold):
-                entry = self._descend(entry, chosen, optimize_steps)
-        self.enc_cache, self.dec_cache = _commit(self.enc_cache, self.dec_cache, entry)
+                entry = self._descend(entry, chosen, optimize_steps, active)
+        self.enc_cache, self.dec_cache = _commit(
+            self.enc_cache, self.dec_cache, entry, jnp.asarray(active)
+        )
         ids, recon, dist = (np.asarray(x) for x in entry[:3])
         return BlockCode(
             keep=chosen,
@@ -234,11 +251,14 @@ class TileEngine:
             parts.append(entries.take(out, jnp.arange(len(part))))
         return jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=entries.pair_axis(xs[0])), *parts)
 
-    def _descend(self, entry, chosen: np.ndarray, steps: int):
+    def _descend(self, entry, chosen: np.ndarray, steps: int, active: np.ndarray):
         """Lower `chosen` in place where optimized ids at a smaller k still meet the threshold."""
         seen = [{int(k): float(d)} for k, d in zip(chosen, np.asarray(entry[2]), strict=True)]
         for _ in range(descent.ROUNDS):
-            trials = [descent.next_trial(s, self._threshold, self.config.min_tokens) for s in seen]
+            trials = [
+                descent.next_trial(s, self._threshold, self.config.min_tokens) if on else None
+                for s, on in zip(seen, active, strict=True)
+            ]
             streams = np.array([t for t, k in enumerate(trials) if k is not None], np.int64)
             if len(streams) == 0:
                 break
@@ -256,8 +276,14 @@ class TileEngine:
 
     # --- decoding -------------------------------------------------------------------------
 
-    def decode_block(self, ids: Sequence[np.ndarray], keep: np.ndarray) -> np.ndarray:
-        """Rebuild one block's patches (S, T, P) from each tile's first k token ids."""
+    def decode_block(
+        self, ids: Sequence[np.ndarray], keep: np.ndarray, active: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rebuild one block's patches (S, T, P) from each tile's first k token ids.
+
+        Inactive (skipped) tiles enter no context; their patches are meaningless here.
+        """
+        active = np.ones(self.tiles, bool) if active is None else np.asarray(active, bool)
         tokens = self.config.max_tokens
         full = np.zeros((self.tiles, tokens), np.int32)
         for t, tile_ids in enumerate(ids):
@@ -268,5 +294,6 @@ class TileEngine:
             self.dec_cache,
             jnp.asarray(full),
             jnp.asarray(keep, jnp.int32),
+            jnp.asarray(active),
         )
         return np.asarray(recon)

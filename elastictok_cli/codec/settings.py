@@ -27,6 +27,12 @@ class EncodeSettings:
     rescue: bool = True  # guarantee: no tile misses a target that some k meets...
     rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
     optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
+    skip: bool = True  # under a target: repeat a tile's last frame when that meets it
+
+    @property
+    def skips(self) -> bool:
+        """Whether tiles may be skipped: only under a quality target (fixed k keeps shapes)."""
+        return self.skip and self.tokens is None
 
     def __post_init__(self):
         """Refuse settings that cannot work."""

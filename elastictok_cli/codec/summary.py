@@ -20,14 +20,18 @@ class EncodeStats:
     tokens: int = 0
     passes: int = 0
     tile_blocks_missing_target: int = 0
+    tile_blocks_skipped: int = 0
     squared_error: float = 0.0  # sum over real pixels of the MSE-weighted pixel counts
     pixels: float = 0.0
     bytes: int = 0
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
 
-    def add_block(self, frames: int, tokens: int, passes: int, errors, pixel_counts, missed: int):
+    def add_block(
+        self, frames: int, tokens: int, passes: int, errors, pixel_counts, missed: int, skipped=0
+    ):
         """Fold one block's results into the totals."""
+        self.tile_blocks_skipped += skipped
         self.frames += frames
         self.blocks += 1
         self.tokens += tokens
@@ -67,6 +71,7 @@ class EncodeStats:
             "psnr": psnr(self.mse),
             "passes_per_block": self.passes / self.blocks if self.blocks else 0.0,
             "tile_blocks_missing_target": self.tile_blocks_missing_target,
+            "tile_blocks_skipped": self.tile_blocks_skipped,
             "seconds": self.seconds,
             "frames_per_second": self.frames / self.seconds if self.seconds else 0.0,
             **self.extra,

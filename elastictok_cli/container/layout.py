@@ -9,9 +9,11 @@ import zlib
 # newline conversion either way, and ^Z stops `type` on DOS-like systems.
 MAGIC = b"\x89ETOK\r\n\x1a\n"
 
-# Version of the layout this library writes, and the newest layout it can read.
-FORMAT_VERSION = 1
-READER_VERSION = 1
+# The newest layout this library writes, and the newest it can read. A file is written
+# as version 1 unless it needs what version 2 adds (skipped tiles, coded token ids), so
+# a reader of version 1 still reads every file that does not use them.
+FORMAT_VERSION = 2
+READER_VERSION = 2
 
 # Preamble: magic, format_version, min_reader_version, header_length, then its CRC.
 # This struct is frozen for every future version, so any reader can tell "too new" apart
@@ -53,6 +55,11 @@ def crc32(*parts: bytes) -> int:
     for part in parts:
         value = zlib.crc32(part, value)
     return value
+
+
+def version_for(header: dict) -> int:
+    """The format version a validated header needs: 2 with skipped tiles, else 1."""
+    return 2 if header.get("encode", {}).get("skip_tiles") is True else 1
 
 
 def max_record_size(payload_bound: int) -> int:

@@ -94,7 +94,9 @@ class ContainerReader:
         self.wire = unpack_header(raw[:header_size])
         self.header = Header.from_dict(self.wire)
         self.header_size = header_size
-        self._geometry = BlockGeometry.from_header(self.wire)
+        # The body is laid out for the oldest reader the file admits: a newer file that a
+        # version 1 reader may read has version 1 records.
+        self._geometry = BlockGeometry.from_header(self.wire, min_reader)
         self._read_index(body_start)
 
     def _read_index(self, body_start: int) -> None:

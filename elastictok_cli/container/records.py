@@ -70,9 +70,10 @@ class BlockGeometry:
     max_tokens: int
     bits_per_token: int
     num_codes: int
+    version: int = 1  # the file's format version: 2 adds a skipped-tile flag per tile
 
     @classmethod
-    def from_header(cls, header: dict) -> BlockGeometry:
+    def from_header(cls, header: dict, version: int = 1) -> BlockGeometry:
         """Derive the geometry and refuse blocks larger than the reader's limit."""
         video = header["video"]
         geometry = cls(
@@ -80,6 +81,7 @@ class BlockGeometry:
             max_tokens=header["max_tokens"],
             bits_per_token=header["bits_per_token"],
             num_codes=math.prod(header["model"]["config"]["fsq_levels"]),
+            version=version,
         )
         if geometry.payload_bound > layout.MAX_BLOCK_PAYLOAD:
             raise ContainerError(
@@ -93,10 +95,16 @@ class BlockGeometry:
         """Bit width of a per-tile token count (0..max_tokens inclusive)."""
         return self.max_tokens.bit_length()
 
+    @property
+    def flag_bytes(self) -> int:
+        """Bytes of the skipped-tile flags (version 2: one bit per tile)."""
+        return packed_size(self.tiles, 1) if self.version >= 2 else 0
+
     def payload_size(self, total_tokens: int) -> int:
         """Exact payload bytes of a block that keeps `total_tokens` tokens in all."""
         return (
             4 * self.tiles
+            + self.flag_bytes
             + packed_size(self.tiles, self.count_bits)
             + packed_size(total_tokens, self.bits_per_token)
         )
@@ -123,7 +131,7 @@ def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
             raise ValueError(f"block {record.index} tile {tile}: token ids are not integers")
         if count and (ids.min() < 0 or ids.max() >= geometry.num_codes):
             raise ValueError(f"block {record.index} tile {tile}: token id out of range")
-    if any(record.skipped):
+    if any(record.skipped) and geometry.version < 2:
         raise ValueError(f"block {record.index}: format v1 cannot store skipped tiles")
     distortion = np.asarray(record.distortion, dtype="<f4")
     if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
@@ -133,6 +141,7 @@ def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
     return b"".join(
         (
             distortion.tobytes(),
+            pack_bits(np.asarray(record.skipped, np.uint32), 1) if geometry.version >= 2 else b"",
             pack_bits(np.asarray(record.token_counts, dtype=np.uint32), geometry.count_bits),
             pack_bits(all_ids, geometry.bits_per_token),
         )
@@ -142,14 +151,20 @@ def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
 def decode_payload(payload: bytes, index: int, geometry: BlockGeometry) -> BlockRecord:
     """Parse a payload, checking its exact size and every value against the header."""
     tiles = geometry.tiles
-    counts_end = 4 * tiles + packed_size(tiles, geometry.count_bits)
+    counts_start = 4 * tiles + geometry.flag_bytes
+    counts_end = counts_start + packed_size(tiles, geometry.count_bits)
     if len(payload) < counts_end:
         raise ContainerError(f"block {index}: payload of {len(payload)} bytes is too short")
     distortion = np.frombuffer(payload, dtype="<f4", count=tiles)
     if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
         raise ContainerError(f"block {index}: distortion is negative or not finite")
     try:
-        counts = unpack_bits(payload[4 * tiles : counts_end], tiles, geometry.count_bits)
+        skipped = np.zeros(tiles, bool)
+        if geometry.flag_bytes:
+            skipped = unpack_bits(payload[4 * tiles : counts_start], tiles, 1).astype(bool)
+        counts = unpack_bits(payload[counts_start:counts_end], tiles, geometry.count_bits)
+        if (counts[skipped] != 0).any():
+            raise ContainerError(f"block {index}: a skipped tile claims tokens")
         if counts.max() > geometry.max_tokens:
             raise ContainerError(f"block {index}: a tile claims more than max_tokens")
         total = int(counts.sum(dtype=np.int64))
@@ -166,4 +181,5 @@ def decode_payload(payload: bytes, index: int, geometry: BlockGeometry) -> Block
         token_counts=tuple(counts.tolist()),
         tokens=tuple(np.split(ids, bounds)),
         distortion=tuple(distortion.tolist()),
+        skipped=tuple(skipped.tolist()),
     )

@@ -22,6 +22,7 @@ def _readable(record) -> dict:
         "index": record.index,
         "tokens": list(record.token_counts),
         "distortion": list(record.distortion),
+        "skipped": [t for t, flag in enumerate(record.skipped) if flag],
     }
 
 
@@ -91,6 +92,7 @@ def _document(reader: ContainerReader, size: int, blocks: list[dict], file_damag
             "bytes": size,
             "bpp": 8 * size / pixels if pixels else 0.0,
             "worst_distortion": worst,
+            "skipped": sum(len(b["skipped"]) for b in readable),
         },
         "damaged_blocks": [b["index"] for b in blocks if b.get("damaged")],
         "file_damage": file_damage,

@@ -19,7 +19,13 @@ from elastictok_cli.container import layout
 from elastictok_cli.container.header import bits_for_levels, validate_header
 
 # Written only when they carry information, so older files' bytes stay as they were.
-_OMIT_WHEN = {"context_blocks": None, "target": None, "fit": None, "optimize_steps": 0}
+_OMIT_WHEN = {
+    "context_blocks": None,
+    "target": None,
+    "fit": None,
+    "optimize_steps": 0,
+    "skip_tiles": False,
+}
 
 
 def _to_dict(facts) -> dict:
@@ -147,6 +153,7 @@ class EncodeFacts:
     fit: str | None  # "tile", "resize" or "crop"
     tool_version: str
     optimize_steps: int = 0
+    skip_tiles: bool = False  # the encoder could skip tiles (then the file is format v2)
     extra: dict = field(default_factory=dict, compare=False)
 
 

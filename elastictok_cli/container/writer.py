@@ -47,9 +47,9 @@ def encode_head(header: Mapping) -> tuple[dict, bytes]:
         BlockGeometry.from_header(validated)
     except (ContainerError, ContainerIncompatible) as err:
         raise ValueError(f"invalid container header: {err}") from err
-    fixed = layout.PREAMBLE.pack(
-        layout.MAGIC, layout.FORMAT_VERSION, layout.READER_VERSION, len(raw)
-    )
+    # A version 2 body cannot be read by a version 1 reader: both numbers move together.
+    version = layout.version_for(validated)
+    fixed = layout.PREAMBLE.pack(layout.MAGIC, version, version, len(raw))
     preamble = fixed + layout.CRC.pack(layout.crc32(fixed))
     return validated, preamble + raw + layout.CRC.pack(layout.crc32(raw))
 
@@ -75,7 +75,7 @@ class ContainerWriter:
         if not 1 <= level <= 19:
             raise ValueError(f"zstd level {level} is outside 1..19")
         self.wire, head = encode_head(header)
-        self._geometry = BlockGeometry.from_header(self.wire)
+        self._geometry = BlockGeometry.from_header(self.wire, layout.version_for(self.wire))
         self._head_size = len(head)
         self._header_changed = False
         self._compressor = make_compressor(level)
@@ -129,7 +129,7 @@ class ContainerWriter:
         header = copy.deepcopy(self.wire)
         header["video"].update(facts)
         validated, _ = encode_head(header)
-        if BlockGeometry.from_header(validated) != self._geometry:
+        if BlockGeometry.from_header(validated, self._geometry.version) != self._geometry:
             raise ValueError("update_video cannot change the tile grid")
         self.wire, self._header_changed = validated, True
 

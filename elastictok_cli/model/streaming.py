@@ -92,8 +92,12 @@ def _split_probes(kv, streams: int, probes: int):
     return tuple(x.reshape(x.shape[0], streams, probes, *x.shape[2:]) for x in kv)
 
 
-def commit(cache: KVCache, probe_kv, chosen: jnp.ndarray) -> KVCache:
-    """Append each stream's chosen probe (S,) as its newest block, dropping the oldest."""
+def commit(cache: KVCache, probe_kv, chosen: jnp.ndarray, active=None) -> KVCache:
+    """Append each stream's chosen probe (S,) as its newest block, dropping the oldest.
+
+    Streams where `active` (S,) is False keep their cache as it was: a skipped tile's
+    block enters no context.
+    """
     if cache.slots_tokens == 0:
         return cache
     streams = chosen.shape[0]
@@ -102,4 +106,10 @@ def commit(cache: KVCache, probe_kv, chosen: jnp.ndarray) -> KVCache:
     keys = jnp.concatenate([cache.keys[:, :, tokens:], picked[0]], axis=2)
     values = jnp.concatenate([cache.values[:, :, tokens:], picked[1]], axis=2)
     slots = cache.slots_tokens // tokens
-    return KVCache(keys, values, jnp.minimum(cache.valid + 1, slots))
+    valid = jnp.minimum(cache.valid + 1, slots)
+    if active is not None:
+        where = active[None, :, None, None, None]
+        keys = jnp.where(where, keys, cache.keys)
+        values = jnp.where(where, values, cache.values)
+        valid = jnp.where(active, valid, cache.valid)
+    return KVCache(keys, values, valid)

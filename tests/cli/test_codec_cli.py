@@ -56,7 +56,8 @@ def test_inspect_json_carries_the_documented_fields(work):
     result = run("inspect", work["etok"], "--json")
     assert result.returncode == 0
     report = json.loads(result.stdout)
-    assert report["format_version"] == 1
+    # Under a target tiles may be skipped, which format 2 stores.
+    assert report["format_version"] == 2 and report["encode"]["skip_tiles"] is True
     assert set(report["model"]) >= {"name", "sha256"}
     assert (report["video"]["width"], report["video"]["height"]) == (40, 24)
     assert report["video"]["frames"] == 10 and report["video"]["fps"] == "25/1"
@@ -290,3 +291,15 @@ def test_inspect_rows_stay_one_line_in_a_pipe(tmp_path):
     assert len(rows) == 3 and all(len(row) <= 80 for row in rows), rows
     assert all(row.split()[0] == str(i) and "more" in row for i, row in enumerate(rows)), rows
     assert "sha256 3f3f3f3f3f3f\n" in result.stdout.decode()
+
+
+def test_a_killed_encodes_leftover_is_kept_and_named(work, tmp_path):
+    target = tmp_path / "again.etok"
+    leftover = tmp_path / ".again.etok.0badf00d.part"
+    leftover.write_bytes(b"blocks of a killed encode")
+    result = run(
+        "encode", work["clip"], "-o", target, "--model", work["model"], "--tokens", 8, "--quiet"
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert "elastictok repair" in result.stderr.decode()
+    assert leftover.read_bytes() == b"blocks of a killed encode"  # never deleted silently

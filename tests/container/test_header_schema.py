@@ -13,6 +13,7 @@ from elastictok_cli.container import (
     ContainerReader,
     ContainerWriter,
     bits_for_levels,
+    layout,
 )
 
 
@@ -155,7 +156,8 @@ def _valid_parts(tmp_path):
 
 def test_newer_minimum_reader_is_incompatible(tmp_path):
     raw, records = _valid_parts(tmp_path)
-    err = refusal(assemble(raw, records, version=2, min_reader=2))
+    newer = layout.READER_VERSION + 1
+    err = refusal(assemble(raw, records, version=newer, min_reader=newer))
     assert isinstance(err, ContainerIncompatible)
     assert "upgrade" in str(err)
 
