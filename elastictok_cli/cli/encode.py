@@ -79,6 +79,14 @@ def command(
             "--no-skip codes every tile. Never with --tokens.",
         ),
     ] = True,
+    coding: Annotated[
+        str,
+        typer.Option(
+            help="Token ids: context (range-coded against what the decoder already has, with "
+            "the model's token tables; format v2), bitpack (format v1, as older readers "
+            "expect) or auto (context when the model ships tables).",
+        ),
+    ] = "auto",
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -123,6 +131,7 @@ def command(
         rescue_within=rescue_within,
         optimize=optimize,
         skip=skip,
+        coding=coding,
     )
     with progress_bar(quiet or json_output) as progress:
         task = progress.add_task("encode", total=None, rate="")

@@ -18,6 +18,8 @@ from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import BlockRecord, ContainerWriter, EncodeFacts, Header, VideoFacts
+from elastictok_cli.container.coding import DEFAULT_RESET
+from elastictok_cli.container.layout import CONTEXT_CODING
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import fit_frames, iter_blocks
 from elastictok_cli.model.registry import LoadedModel
@@ -51,7 +53,27 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
         optimize_steps=settings.optimize,
         skip_tiles=settings.skips,
     )
-    return Header(model=loaded.facts, video=video, encode=encode)
+    tables = _tables_for(loaded, settings)
+    if tables is None:
+        return Header(model=loaded.facts, video=video, encode=encode)
+    return Header(
+        model=loaded.facts,
+        video=video,
+        encode=encode,
+        token_coding=CONTEXT_CODING,
+        token_tables=tables.sha256,
+        coding_reset=DEFAULT_RESET,
+    )
+
+
+def _tables_for(loaded: LoadedModel, settings: EncodeSettings):
+    """The token tables to code ids with, or None to bit-pack them (format v1)."""
+    if settings.coding == "bitpack":
+        return None
+    tables = loaded.token_tables
+    if tables is None and settings.coding == "context":
+        raise UsageError(f"model {loaded.name!r} ships no token tables; use --coding bitpack")
+    return tables
 
 
 @dataclass
@@ -158,7 +180,8 @@ def encode(
     """Encode an opened source into the .etok file `out_path`, streaming; returns the totals."""
     started = time.perf_counter()
     run = start(source, loaded, settings, on_block=on_block)
-    with ContainerWriter(out_path, run.header, force=force) as writer:
+    tables = loaded.token_tables if run.header.token_tables else None
+    with ContainerWriter(out_path, run.header, force=force, tables=tables) as writer:
         for record in run.blocks:
             writer.write_block(record)
         writer.update_video(frames=run.stats.frames, blocks=run.stats.blocks)

@@ -10,6 +10,8 @@ from elastictok_cli.errors import UsageError
 from elastictok_cli.media.geometry import FIT_MODES
 from elastictok_cli.metrics import mse_for_psnr
 
+CODINGS = ("auto", "context", "bitpack")
+
 DEFAULT_MSE = 0.003  # the paper's default threshold on the [-1, 1] scale
 MAX_OPTIMIZE = 1000  # optimization gains level off within tens of steps; more is a typo
 
@@ -28,6 +30,7 @@ class EncodeSettings:
     rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
     optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
     skip: bool = True  # under a target: repeat a tile's last frame when that meets it
+    coding: str = "auto"  # token ids: "context"-coded, "bitpack"ed (v1), or context if possible
 
     @property
     def skips(self) -> bool:
@@ -44,6 +47,8 @@ class EncodeSettings:
             raise UsageError(f"--optimize must lie in 0..{MAX_OPTIMIZE}")
         if self.fit is not None and self.fit not in FIT_MODES:
             raise UsageError(f"--fit must be one of {', '.join(FIT_MODES)}")
+        if self.coding not in CODINGS:
+            raise UsageError(f"--coding must be one of {', '.join(CODINGS)}")
         if not self.rescue_within >= 1.0:
             raise UsageError("--rescue-within must be at least 1")
 

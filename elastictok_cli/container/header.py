@@ -41,7 +41,17 @@ VIDEO_KEYS = (
     "blocks",
 )
 ENCODE_KEYS = ("metric", "threshold", "search", "tool_version")
-TOP_KEYS = ("model", "video", "encode", "token_coding", "bits_per_token", "max_tokens", "critical")
+TOP_KEYS = (
+    "model",
+    "video",
+    "encode",
+    "token_coding",
+    "token_tables",
+    "coding_reset",
+    "bits_per_token",
+    "max_tokens",
+    "critical",
+)
 KNOWN_PATHS = frozenset(
     TOP_KEYS
     + tuple(f"model.{k}" for k in MODEL_KEYS)
@@ -249,8 +259,12 @@ def validate_header(header: Any) -> dict:
     # Incompatibility first: a newer file may use known fields in ways v1 cannot check.
     _check_critical(header)
     coding = _text(header, "token_coding", "token_coding")
-    if coding != layout.TOKEN_CODING:
+    if coding not in layout.TOKEN_CODINGS:
         raise ContainerIncompatible(f"token coding {coding!r} is not supported by this version")
+    if coding == layout.CONTEXT_CODING:
+        if not _SHA256.fullmatch(_text(header, "token_tables", "token_tables")):
+            raise _fail("token_tables", "not 64 lowercase hex digits")
+        _int(header, "coding_reset", "coding_reset", 1, layout.MAX_CODING_RESET)
     config = _check_model(_section(header, "model", "model"))
     _check_video(_section(header, "video", "video"), config)
     _check_encode(_section(header, "encode", "encode"))

@@ -30,6 +30,12 @@ INDEX_ENTRY = struct.Struct("<I")
 
 # Name of the only token coding this version reads (see FORMAT.md, "Block payload").
 TOKEN_CODING = "bitpack-zstd"
+# Version 2: each FSQ digit range-coded in context with adaptive integer counts that start
+# from the model's token tables (docs/TOKEN_CODING.md); the state resets every
+# `coding_reset` blocks, so a damaged block costs at most the blocks up to the next reset.
+CONTEXT_CODING = "context-range"
+TOKEN_CODINGS = (TOKEN_CODING, CONTEXT_CODING)
+MAX_CODING_RESET = 1 << 16
 
 # Hard limits, checked before anything is allocated or decompressed.
 MAX_HEADER_SIZE = 1 << 16  # msgpack header bytes
@@ -58,8 +64,9 @@ def crc32(*parts: bytes) -> int:
 
 
 def version_for(header: dict) -> int:
-    """The format version a validated header needs: 2 with skipped tiles, else 1."""
-    return 2 if header.get("encode", {}).get("skip_tiles") is True else 1
+    """The format version a validated header needs: 2 with skipped tiles or coded ids, else 1."""
+    skips = header.get("encode", {}).get("skip_tiles") is True
+    return 2 if skips or header.get("token_coding") == CONTEXT_CODING else 1
 
 
 def max_record_size(payload_bound: int) -> int:

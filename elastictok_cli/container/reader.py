@@ -10,6 +10,7 @@ from typing import BinaryIO
 import numpy as np
 
 from elastictok_cli.container import layout
+from elastictok_cli.container.coding import BlockCoder, check_tables, find_tables
 from elastictok_cli.container.errors import ContainerError, ContainerIncompatible
 from elastictok_cli.container.frames import make_decompressor, unseal
 from elastictok_cli.container.header import unpack_header
@@ -34,8 +35,13 @@ class ContainerReader:
     `ContainerIncompatible` (needs a newer version: exit 4); nothing else escapes.
     """
 
-    def __init__(self, source: str | os.PathLike | BinaryIO):
-        """Open the file and check everything but the block records."""
+    def __init__(self, source: str | os.PathLike | BinaryIO, tables=None):
+        """Open the file and check everything but the block records.
+
+        A file whose ids are context-coded needs the token tables its header names:
+        `tables`, or else those of an installed model, found when the first block is read.
+        """
+        self._tables, self._coder = tables, None
         self._owns_file = not hasattr(source, "read")
         self.name = os.fspath(source) if self._owns_file else getattr(source, "name", "<stream>")
         if self._owns_file:
@@ -134,12 +140,35 @@ class ContainerReader:
         """Read, check and decode block `index` (0-based)."""
         if not 0 <= index < self.num_blocks:
             raise IndexError(f"block {index} is not in 0..{self.num_blocks - 1}")
+        if self._geometry.digits:
+            # Coded ids need the coder's state: decode from the last reset up to `index`.
+            coder = self.coder()
+            start = index if coder.can_decode(index) else index - index % coder.reset
+            for earlier in range(start, index):
+                self._decode_record(earlier)
+        return self._decode_record(index)
+
+    def _decode_record(self, index: int) -> BlockRecord:
+        """Read, check and decode one record (coded ids in order, from a reset)."""
         record = self._read_at(int(self._offsets[index]), int(self._lengths[index]))
-        payload = unseal(record, index, self._geometry.payload_bound, self._decompressor)
+        return self.decode_record(record, index)
+
+    def decode_record(self, raw: bytes, index: int) -> BlockRecord:
+        """Check and decode one record's bytes as block `index`."""
+        payload = unseal(raw, index, self._geometry.payload_bound, self._decompressor)
+        decode_ids = self.coder().decode if self._geometry.digits else None
         try:
-            return decode_payload(payload, index, self._geometry)
+            return decode_payload(payload, index, self._geometry, decode_ids)
         except MemoryError as err:
             raise ContainerError(f"block {index}: out of memory while decoding") from err
+
+    def coder(self) -> BlockCoder:
+        """The context coder of this file (coded ids only), its tables found on first use."""
+        if self._coder is None:
+            tables = self._tables or find_tables(self.header.token_tables)
+            tables = check_tables(tables, self.wire)
+            self._coder = BlockCoder(tables, self.header.video.tiles, self.header.coding_reset)
+        return self._coder
 
     def __iter__(self) -> Iterator[BlockRecord]:
         """Blocks in order."""

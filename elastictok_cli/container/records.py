@@ -71,17 +71,20 @@ class BlockGeometry:
     bits_per_token: int
     num_codes: int
     version: int = 1  # the file's format version: 2 adds a skipped-tile flag per tile
+    digits: int = 0  # FSQ digits per id when the ids are context-coded, else 0 (bit-packed)
 
     @classmethod
     def from_header(cls, header: dict, version: int = 1) -> BlockGeometry:
         """Derive the geometry and refuse blocks larger than the reader's limit."""
         video = header["video"]
+        levels = header["model"]["config"]["fsq_levels"]
         geometry = cls(
             tiles=video["tiles_x"] * video["tiles_y"],
             max_tokens=header["max_tokens"],
             bits_per_token=header["bits_per_token"],
-            num_codes=math.prod(header["model"]["config"]["fsq_levels"]),
+            num_codes=math.prod(levels),
             version=version,
+            digits=len(levels) if header.get("token_coding") == layout.CONTEXT_CODING else 0,
         )
         if geometry.payload_bound > layout.MAX_BLOCK_PAYLOAD:
             raise ContainerError(
@@ -100,14 +103,21 @@ class BlockGeometry:
         """Bytes of the skipped-tile flags (version 2: one bit per tile)."""
         return packed_size(self.tiles, 1) if self.version >= 2 else 0
 
+    @property
+    def head_size(self) -> int:
+        """Payload bytes before the token ids: distortion, skip flags, counts."""
+        return 4 * self.tiles + self.flag_bytes + packed_size(self.tiles, self.count_bits)
+
+    def ids_size(self, total_tokens: int) -> int:
+        """Bytes of `total_tokens` ids: exact when bit-packed, the most when coded."""
+        if self.digits:
+            # A coded digit costs at most 24 bits (the coder's precision), plus two flush words.
+            return 4 * (-(-total_tokens * self.digits * 24 // 32) + 2) if total_tokens else 0
+        return packed_size(total_tokens, self.bits_per_token)
+
     def payload_size(self, total_tokens: int) -> int:
-        """Exact payload bytes of a block that keeps `total_tokens` tokens in all."""
-        return (
-            4 * self.tiles
-            + self.flag_bytes
-            + packed_size(self.tiles, self.count_bits)
-            + packed_size(total_tokens, self.bits_per_token)
-        )
+        """Payload bytes of a block that keeps `total_tokens` tokens (the most, when coded)."""
+        return self.head_size + self.ids_size(total_tokens)
 
     @property
     def payload_bound(self) -> int:
@@ -115,8 +125,8 @@ class BlockGeometry:
         return self.payload_size(self.tiles * self.max_tokens)
 
 
-def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
-    """Serialise a record; raises ValueError if it does not fit the header."""
+def encode_payload(record: BlockRecord, geometry: BlockGeometry, coded: bytes = b"") -> bytes:
+    """Serialise a record (with its ids' `coded` bytes when the file codes them)."""
     tiles = geometry.tiles
     if not len(record.token_counts) == len(record.tokens) == len(record.distortion) == tiles:
         raise ValueError(
@@ -136,20 +146,31 @@ def encode_payload(record: BlockRecord, geometry: BlockGeometry) -> bytes:
     distortion = np.asarray(record.distortion, dtype="<f4")
     if not (np.isfinite(distortion).all() and (distortion >= 0).all()):
         raise ValueError(f"block {record.index}: distortion must be finite and >= 0")
-    ids = [t.astype(np.uint32) for t in record.tokens]
-    all_ids = np.concatenate(ids) if ids else np.zeros(0, np.uint32)
+    if geometry.digits:
+        token_part = coded
+    else:
+        ids = [t.astype(np.uint32) for t in record.tokens]
+        token_part = pack_bits(
+            np.concatenate(ids) if ids else np.zeros(0, np.uint32), geometry.bits_per_token
+        )
     return b"".join(
         (
             distortion.tobytes(),
             pack_bits(np.asarray(record.skipped, np.uint32), 1) if geometry.version >= 2 else b"",
             pack_bits(np.asarray(record.token_counts, dtype=np.uint32), geometry.count_bits),
-            pack_bits(all_ids, geometry.bits_per_token),
+            token_part,
         )
     )
 
 
-def decode_payload(payload: bytes, index: int, geometry: BlockGeometry) -> BlockRecord:
-    """Parse a payload, checking its exact size and every value against the header."""
+def decode_payload(
+    payload: bytes, index: int, geometry: BlockGeometry, decode_ids=None
+) -> BlockRecord:
+    """Parse a payload, checking its size and every value against the header.
+
+    Coded ids are turned back by `decode_ids(index, counts, data)`, which holds the coder's
+    state between blocks (container/coding.py).
+    """
     tiles = geometry.tiles
     counts_start = 4 * tiles + geometry.flag_bytes
     counts_end = counts_start + packed_size(tiles, geometry.count_bits)
@@ -168,18 +189,24 @@ def decode_payload(payload: bytes, index: int, geometry: BlockGeometry) -> Block
         if counts.max() > geometry.max_tokens:
             raise ContainerError(f"block {index}: a tile claims more than max_tokens")
         total = int(counts.sum(dtype=np.int64))
-        if len(payload) != geometry.payload_size(total):
-            raise ContainerError(f"block {index}: payload size does not match its token counts")
-        ids = unpack_bits(payload[counts_end:], total, geometry.bits_per_token)
-    except ValueError as err:
+        if geometry.digits:
+            data = payload[counts_end:]
+            if len(data) > geometry.ids_size(total) or len(data) % 4:
+                raise ContainerError(f"block {index}: coded ids of an impossible size")
+            tokens = tuple(decode_ids(index, counts.tolist(), data))
+        else:
+            if len(payload) != geometry.payload_size(total):
+                raise ContainerError(f"block {index}: payload size does not match its counts")
+            ids = unpack_bits(payload[counts_end:], total, geometry.bits_per_token)
+            if total and int(ids.max()) >= geometry.num_codes:
+                raise ContainerError(f"block {index}: token id beyond the model's codebook")
+            tokens = tuple(np.split(ids, np.cumsum(counts[:-1], dtype=np.int64)))
+    except ValueError as err:  # EntropyError is one: a coded payload that does not decode
         raise ContainerError(f"block {index}: {err}") from err
-    if total and int(ids.max()) >= geometry.num_codes:
-        raise ContainerError(f"block {index}: token id beyond the model's codebook")
-    bounds = np.cumsum(counts[:-1], dtype=np.int64)
     return BlockRecord(
         index=index,
         token_counts=tuple(counts.tolist()),
-        tokens=tuple(np.split(ids, bounds)),
+        tokens=tokens,
         distortion=tuple(distortion.tolist()),
         skipped=tuple(skipped.tolist()),
     )

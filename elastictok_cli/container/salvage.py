@@ -19,9 +19,9 @@ import numpy as np
 
 from elastictok_cli.container import layout
 from elastictok_cli.container.errors import ContainerError
-from elastictok_cli.container.frames import record_crc, unseal
+from elastictok_cli.container.frames import record_crc
 from elastictok_cli.container.reader import ContainerReader
-from elastictok_cli.container.records import BlockRecord, decode_payload
+from elastictok_cli.container.records import BlockRecord
 
 # How far past the blocks the damaged bytes before it could have held a record's number
 # may lie: a whole record cut out leaves no bytes behind, a random number almost never
@@ -44,11 +44,7 @@ class HeadReader(ContainerReader):
 
     def record_at(self, raw: bytes, index: int) -> BlockRecord:
         """Check and decode one record's bytes as block `index`, as `read_block` does."""
-        payload = unseal(raw, index, self._geometry.payload_bound, self._decompressor)
-        try:
-            return decode_payload(payload, index, self._geometry)
-        except MemoryError as err:
-            raise ContainerError(f"block {index}: out of memory while decoding") from err
+        return self.decode_record(raw, index)
 
 
 def frame_length(buf, start: int, end: int) -> int | None:

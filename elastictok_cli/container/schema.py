@@ -165,6 +165,8 @@ class Header:
     video: VideoFacts
     encode: EncodeFacts
     token_coding: str = layout.TOKEN_CODING
+    token_tables: str | None = None  # SHA-256 of the tables a context coding starts from
+    coding_reset: int | None = None  # the context coder's state resets every this many blocks
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -184,6 +186,8 @@ class Header:
             "video": _to_dict(self.video),
             "encode": _to_dict(self.encode),
             "token_coding": self.token_coding,
+            **({"token_tables": self.token_tables} if self.token_tables else {}),
+            **({"coding_reset": self.coding_reset} if self.coding_reset else {}),
             "bits_per_token": self.bits_per_token,
             "max_tokens": self.max_tokens,
             **self.extra,
@@ -197,12 +201,23 @@ class Header:
         encode, encode_extra = _split(EncodeFacts, header["encode"])
         encode.setdefault("target", None)
         encode.setdefault("fit", None)
-        derived = ("model", "video", "encode", "token_coding", "bits_per_token", "max_tokens")
+        derived = (
+            "model",
+            "video",
+            "encode",
+            "token_coding",
+            "token_tables",
+            "coding_reset",
+            "bits_per_token",
+            "max_tokens",
+        )
         return cls(
             model=ModelFacts.from_dict(header["model"]),
             video=VideoFacts(**video, extra=video_extra),
             encode=EncodeFacts(**encode, extra=encode_extra),
             token_coding=header["token_coding"],
+            token_tables=header.get("token_tables"),
+            coding_reset=header.get("coding_reset"),
             extra={k: v for k, v in header.items() if k not in derived},
         )
 

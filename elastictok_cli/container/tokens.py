@@ -85,9 +85,12 @@ class Tokens:
         with ContainerReader(path) as reader:
             return cls(reader.header, list(reader))
 
-    def save(self, path: str | os.PathLike, *, force: bool = False) -> int:
-        """Write an .etok file atomically; returns its size in bytes."""
-        with ContainerWriter(path, self.header, force=force) as writer:
+    def save(self, path: str | os.PathLike, *, force: bool = False, tables=None) -> int:
+        """Write an .etok file atomically; returns its size in bytes.
+
+        Context-coded ids use `tables`, else the installed model's the header names.
+        """
+        with ContainerWriter(path, self.header, force=force, tables=tables) as writer:
             for block in self.blocks:
                 writer.write_block(block)
         return os.path.getsize(writer.path)

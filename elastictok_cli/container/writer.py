@@ -11,6 +11,7 @@ import numpy as np
 
 from elastictok_cli.container import layout
 from elastictok_cli.container.atomic import AtomicFile
+from elastictok_cli.container.coding import BlockCoder, check_tables, find_tables
 from elastictok_cli.container.errors import ContainerError, ContainerIncompatible
 from elastictok_cli.container.frames import make_compressor, seal
 from elastictok_cli.container.header import bits_for_levels, pack_header, unpack_header
@@ -68,14 +69,27 @@ class ContainerWriter:
         *,
         force: bool = False,
         level: int = 3,
+        tables=None,
     ):
-        """Validate the header, create the temp file and write the header into it."""
+        """Validate the header, create the temp file and write the header into it.
+
+        Context-coded ids need the token tables the header names (`tables`, else found
+        among the installed models'), checked before anything is written.
+        """
         if isinstance(header, Header):
             header = header.to_dict()
         if not 1 <= level <= 19:
             raise ValueError(f"zstd level {level} is outside 1..19")
         self.wire, head = encode_head(header)
         self._geometry = BlockGeometry.from_header(self.wire, layout.version_for(self.wire))
+        self._coder = None
+        if self._geometry.digits:
+            found = tables or find_tables(self.wire["token_tables"])
+            if found.sha256 != self.wire["token_tables"]:
+                raise ValueError("the token tables are not those the header names")
+            self._coder = BlockCoder(
+                check_tables(found, self.wire), self._geometry.tiles, self.wire["coding_reset"]
+            )
         self._head_size = len(head)
         self._header_changed = False
         self._compressor = make_compressor(level)
@@ -116,7 +130,8 @@ class ContainerWriter:
             raise ValueError(f"expected block {len(self._lengths)}, got {record.index}")
         if len(self._lengths) == layout.MAX_BLOCKS:
             raise ValueError(f"a container holds at most {layout.MAX_BLOCKS} blocks")
-        sealed = seal(encode_payload(record, self._geometry), record.index, self._compressor)
+        coded = self._coder.encode(record.index, record.tokens) if self._coder else b""
+        sealed = seal(encode_payload(record, self._geometry, coded), record.index, self._compressor)
         self._write(sealed)
         self._lengths.append(len(sealed))
         self.bytes_written += len(sealed)

@@ -124,6 +124,16 @@ class LoadedModel:
     model: object  # ElasticTok; typed loosely so this module imports no JAX
     config: object  # ModelConfig
     sha256: str
+    folder: Path | None = None
+
+    @property
+    def token_tables(self):
+        """The tables the context coder starts from, if the model folder ships them."""
+        from elastictok_cli.entropy import TABLES_FILE, load_tables
+
+        if self.folder is None or not (self.folder / TABLES_FILE).is_file():
+            return None
+        return load_tables(self.folder)
 
     @property
     def facts(self) -> ModelFacts:
@@ -149,4 +159,4 @@ def load(name_or_path: str | os.PathLike | None) -> LoadedModel:
 
     folder = resolve_model(name_or_path)
     model, config, sha = load_model(folder)
-    return LoadedModel(folder.name, model, config, sha)
+    return LoadedModel(folder.name, model, config, sha, folder)

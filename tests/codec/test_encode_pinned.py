@@ -14,16 +14,19 @@ from support.cli import run_text
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "pan.mp4"
 
 PINNED = {
-    ("--tokens", "64"): "8b21388271d2ca251a65a9aea4bb370fbaa3a9abe912637ba1bd2c5fd4ea4c0a",
-    # Without skipped tiles, a target encodes exactly as before they existed (format v1).
-    ("--mse", "0.007", "--no-skip"): (
+    # Bit-packed ids and no skipped tiles: exactly the bytes of format 1 as first pinned.
+    ("--tokens", "64", "--coding", "bitpack"): (
+        "8b21388271d2ca251a65a9aea4bb370fbaa3a9abe912637ba1bd2c5fd4ea4c0a"
+    ),
+    ("--mse", "0.007", "--no-skip", "--coding", "bitpack"): (
         "8cb97f7d78264ab842fb0e72937bb336e0895be9dca68539a22cfcfc90011fb9"
     ),
-    ("--psnr", "30", "--search", "binary", "--no-skip"): (
+    ("--psnr", "30", "--search", "binary", "--no-skip", "--coding", "bitpack"): (
         "c1129f4c1ec654fcac39d33738860f116d32f1f74e3a223419880511ae612881"
     ),
-    # The default under a target: skipped tiles on, format v2.
-    ("--mse", "0.007"): "6088405b43bb9873452ee1bc9af01af6504ddaf7b46a77f88de6eb14c95e93cc",
+    # The defaults: context-coded ids (format 2), and skipped tiles under a target.
+    ("--tokens", "64"): "d1aeb096460dce565f0162f23d8817e8a2a445c82c5a9a61212edeadb7401040",
+    ("--mse", "0.007"): "39338d67d84e7e80c1ea00a33a9f05cbc4c0a95838ba8ef919d1d3c246d6b17b",
 }
 
 
