@@ -1,4 +1,5 @@
-"""Write the v1 golden containers and their expected contents (run once, by hand).
+"""Write the golden containers and their expected contents (run once, by hand: `python
+tests/golden/make_golden.py v2` writes the version 2 file alone).
 
 These files pin format v1 forever: every later version must decode them to the same
 tokens. This script refuses to overwrite them; a new golden file gets a new name.
@@ -63,15 +64,76 @@ def _write(name: str, header: dict, seed: int) -> None:
     expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
 
 
-def main() -> None:
-    """Both v1 golden files: a 16-bit tiled video and a 10-bit single-tile one."""
-    paper = make_header(width=40, height=20, frames=10, min_tokens=4)
-    paper["encode"]["note"] = "ancillary field: readers ignore it"
-    _write("etok_v1_fsq16", paper, seed=2025)
-    small = make_header(
-        width=16, height=9, frames=7, patch=(2, 4, 4), frames_per_block=2, levels=(8, 5, 5, 5)
+def _write_v2(name: str) -> None:
+    """A version 2 file: the shipped model's real ids of the sample clip, context-coded with
+    a reset every 2 blocks, and tiles skipped in blocks 2 and 3 (one of them all skipped)."""
+    import dataclasses
+
+    from elastictok_cli import api
+    from elastictok_cli.container import BlockRecord
+
+    etok, expected = HERE / f"{name}.etok", HERE / f"{name}.json"
+    if etok.exists() or expected.exists():
+        raise SystemExit(f"{name} exists: golden files are never regenerated")
+    api.use_cpu_defaults()
+    sample = HERE.parents[1] / "samples" / "pan.mp4"
+    tokens = api.encode(api_frames(sample, 20), api.load_model(), tokens=48, fps=24)
+    header = tokens.header
+    header = dataclasses.replace(
+        header,
+        coding_reset=2,
+        encode=dataclasses.replace(header.encode, skip_tiles=True, search="golden"),
     )
-    _write("etok_v1_fsq10", small, seed=410)
+    records = []
+    for record in tokens.blocks:
+        skipped = [record.index == 2 and t % 2 == 0 or record.index == 3 for t in range(6)]
+        records.append(
+            BlockRecord(
+                record.index,
+                [0 if s else c for s, c in zip(skipped, record.token_counts, strict=True)],
+                [t[:0] if s else t for s, t in zip(skipped, record.tokens, strict=True)],
+                record.distortion,
+                skipped,
+            )
+        )
+    with ContainerWriter(etok, header) as writer:
+        for record in records:
+            writer.write_block(record)
+    with ContainerReader(etok) as reader:
+        full_header = reader.wire
+    blocks = [
+        {
+            "index": r.index,
+            "token_counts": list(r.token_counts),
+            "distortion": list(r.distortion),
+            "skipped": list(r.skipped),
+            "tokens": [t.tolist() for t in r.tokens],
+        }
+        for r in records
+    ]
+    expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
+
+
+def api_frames(path: Path, count: int):
+    """The first `count` frames of a clip as RGB arrays."""
+    from elastictok_cli.media import open_media
+
+    with open_media(str(path)) as source:
+        frames = [frame for frame, _ in zip(source.frames(), range(count), strict=False)]
+    return np.stack(frames)
+
+
+def main() -> None:
+    """The golden files: v1 16-bit tiled and 10-bit single-tile, v2 context-coded."""
+    if "v2" not in sys.argv:
+        paper = make_header(width=40, height=20, frames=10, min_tokens=4)
+        paper["encode"]["note"] = "ancillary field: readers ignore it"
+        _write("etok_v1_fsq16", paper, seed=2025)
+        small = make_header(
+            width=16, height=9, frames=7, patch=(2, 4, 4), frames_per_block=2, levels=(8, 5, 5, 5)
+        )
+        _write("etok_v1_fsq10", small, seed=410)
+    _write_v2("etok_v2_context")
 
 
 if __name__ == "__main__":
