@@ -75,7 +75,8 @@ def command(
         bool,
         typer.Option(
             help="Under --mse/--psnr, a tile whose block its last decoded frame already "
-            "reproduces within the target keeps no tokens (the file is format v2). "
+            "reproduces within the target (or, where the model could not reach the target, "
+            "as well as its last coded block did) keeps no tokens (the file is format v2). "
             "--no-skip codes every tile. Never with --tokens.",
         ),
     ] = True,

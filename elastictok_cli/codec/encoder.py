@@ -130,6 +130,9 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
     )
     weights: dict[int, np.ndarray] = {}
     hint, recon = None, None
+    # Per tile, the error a held frame must not exceed: the target, or, where the tile's
+    # last coded block could not reach it, the error that block did reach.
+    bar = np.full(grid.tile_count, space.threshold)
     start_time = time.perf_counter()
     for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
         if real not in weights:
@@ -139,12 +142,14 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         if settings.skips and recon is not None:
             held = skip.held_block(recon, config, grid.tile_count)
             held_error = skip.skip_distortion(patches, held, weights[real])
-            skipped = held_error <= space.threshold
+            skipped = held_error <= bar
         code = _code_block(engine, patches, weights[real], space, settings, hint, ~skipped)
         if skipped.any():
             code.distortion = np.where(skipped, held_error, code.distortion)
             code.recon = skip.with_held(code.recon, held, skipped)
         recon = code.recon
+        coded = ~skipped
+        bar[coded] = np.maximum(space.threshold, code.distortion[coded])
         # A skipped tile's search resumes next time from the k it last coded with.
         hint = code.keep if hint is None else np.where(skipped, hint, code.keep)
         yield BlockRecord(

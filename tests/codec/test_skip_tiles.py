@@ -42,19 +42,25 @@ def test_a_still_tile_is_skipped_after_its_first_block(tiny, half_static):
     assert all(np.array_equal(decoded[i], decoded[3]) for i in range(4, 12))
 
 
-def test_skip_is_decided_by_the_target_and_recorded_honestly(tiny, half_static, tmp_path):
-    tokens = api.encode(half_static, tiny, mse=0.02)
+def test_skip_is_decided_by_the_target_and_recorded_honestly(tiny, half_static):
+    target = 0.02
+    tokens = api.encode(half_static, tiny, mse=target)
     skipped = np.array([b.skipped for b in tokens.blocks])
-    assert skipped[1:, 0].all() or tokens.distortion[0, 0] > 0.02  # the still tile
-    assert not skipped[:, 1].any()  # fresh noise every frame: never reproduced
+    assert skipped.any() and not skipped[0].any()
     decoded = np.stack(list(api.decode(tokens, tiny))).astype(np.float64)
     side = tiny.config.tile_width
+    reached = [None, None]  # per tile, the distortion of its last coded block
     for b, block in enumerate(tokens.blocks):
-        if block.skipped[0]:
-            frames = slice(4 * b, 4 * b + 4)
-            error = ((decoded[frames, :, :side] - half_static[frames, :, :side]) / 127.5) ** 2
-            assert error.mean() == pytest.approx(block.distortion[0], rel=1e-4)
-            assert block.distortion[0] <= 0.02
+        for tile in range(2):
+            if not block.skipped[tile]:
+                reached[tile] = block.distortion[tile]
+                continue
+            # What the decoder shows is what the file says, and no worse than the target
+            # or, where coding could not reach it, than what coding reached last time.
+            frames, cols = slice(4 * b, 4 * b + 4), slice(tile * side, (tile + 1) * side)
+            shown = (decoded[frames, :, cols] - half_static[frames, :, cols]) / 127.5
+            assert (shown**2).mean() == pytest.approx(block.distortion[tile], rel=1e-4)
+            assert block.distortion[tile] <= max(target, reached[tile]) * (1 + 1e-6)
 
 
 def test_fixed_tokens_and_no_skip_code_every_tile(tiny, half_static, tmp_path):
