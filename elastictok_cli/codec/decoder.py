@@ -10,6 +10,7 @@ import numpy as np
 from elastictok_cli.codec import skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import patches_to_frames
+from elastictok_cli.codec.readahead import read_ahead
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import ContainerReader, Header
 from elastictok_cli.errors import IncompatibleError
@@ -41,7 +42,7 @@ def decoded_frames(reader: ContainerReader, loaded: LoadedModel) -> Iterator[np.
     engine = TileEngine(loaded.model, grid.tile_count)
     left = video.frames
     recon = None
-    for record in reader:
+    for record in read_ahead(reader):
         skipped = np.asarray(record.skipped, bool)
         if skipped.all():
             patches = None  # nothing to run the model for
