@@ -32,6 +32,7 @@ from elastictok_cli.model.elastictok import ElasticTok
 
 OPTIMIZE_TILES = 32  # tiles per optimization call: its backward pass holds every activation
 DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per call: a rescue sweep stays near 2 GB, not 7
+PASS_CHUNK = 4  # pairs a pass computes at once: their attention stays in the CPU's cache
 
 
 def batch_size(pairs: int, limit: int) -> int:
@@ -64,21 +65,27 @@ def _probe(graphdef, state, enc_cache, dec_cache, patches, weight, streams, ks):
     """One pass over (stream, k) pairs: token ids, reconstruction, distortion, new kv."""
     model = nnx.merge(graphdef, state)
     levels = model.config.fsq_levels
-    keep = ks[:, None]
-    codes, enc_kv = streaming.encode_step(
-        model, entries.gather_cache(enc_cache, streams), patches[streams], keep
-    )
-    ids = fsq_codes_to_indices(codes, levels)
-    dist, recon, dec_kv = decode_distortion(
-        model,
-        entries.gather_cache(dec_cache, streams),
-        patches[streams],
-        weight[streams],
-        fsq_indices_to_codes(ids, levels),
-        keep,
-    )
-    enc_kv = tuple(x[:, :, 0] for x in enc_kv)
-    return dist, (ids[:, 0], recon, dist, enc_kv, dec_kv)
+
+    def pairs(batch):
+        streams, ks = batch
+        keep = ks[:, None]
+        codes, enc_kv = streaming.encode_step(
+            model, entries.gather_cache(enc_cache, streams), patches[streams], keep
+        )
+        ids = fsq_codes_to_indices(codes, levels)
+        dist, recon, dec_kv = decode_distortion(
+            model,
+            entries.gather_cache(dec_cache, streams),
+            patches[streams],
+            weight[streams],
+            fsq_indices_to_codes(ids, levels),
+            keep,
+        )
+        enc_kv = tuple(x[:, :, 0] for x in enc_kv)
+        return ids[:, 0], recon, dist, enc_kv, dec_kv
+
+    out = entries.map_pairs(pairs, (streams, ks), pass_chunk(streams.shape[0]))
+    return out[2], out
 
 
 @jax.jit
@@ -96,10 +103,27 @@ def _commit(enc_cache, dec_cache, entry, active):
 def _decode(graphdef, state, dec_cache, ids, ks, active):
     """Decode one block per tile from token ids and commit the active tiles' to the cache."""
     model = nnx.merge(graphdef, state)
-    codes = fsq_indices_to_codes(ids, model.config.fsq_levels)[:, None]
-    recon, kv = streaming.decode_step(model, dec_cache, codes, ks[:, None])
-    zeros = jnp.zeros(ids.shape[0], jnp.int32)
-    return recon[:, 0], streaming.commit(dec_cache, kv, zeros, active)
+
+    def tiles(batch):
+        streams, ids, ks = batch
+        codes = fsq_indices_to_codes(ids, model.config.fsq_levels)[:, None]
+        cache = entries.gather_cache(dec_cache, streams)
+        recon, kv = streaming.decode_step(model, cache, codes, ks[:, None])
+        return recon[:, 0], tuple(x[:, :, 0] for x in kv)
+
+    count = ids.shape[0]
+    chunk = pass_chunk(count)
+    padded = -(-count // chunk) * chunk  # a ragged tile count loops like the rest
+    streams = jnp.minimum(jnp.arange(padded), count - 1)
+    recon, kv = entries.map_pairs(tiles, (streams, ids[streams], ks[streams]), chunk)
+    kv = tuple(x[:, :count, None] for x in kv)
+    zeros = jnp.zeros(count, jnp.int32)
+    return recon[:count], streaming.commit(dec_cache, kv, zeros, active)
+
+
+def pass_chunk(pairs: int) -> int:
+    """Pairs per step of a pass's loop: PASS_CHUNK, or the largest divisor of `pairs` below."""
+    return next(c for c in range(min(PASS_CHUNK, pairs), 0, -1) if pairs % c == 0)
 
 
 class TileEngine:
@@ -153,6 +177,9 @@ class TileEngine:
         # Few compiled sizes, and a straggler pass of a few pairs costs a few pairs, not a
         # whole frame of tiles.
         size = batch_size(n, self.chunk)
+        if n == self.tiles:
+            # A pass over every tile (fixed k, a warm start) costs only the chunks it fills.
+            size = -(-n // PASS_CHUNK) * PASS_CHUNK
         pad_s = np.zeros(size, np.int32)
         pad_k = np.full(size, self.config.min_tokens, np.int32)
         pad_s[:n], pad_k[:n] = streams, ks

@@ -47,3 +47,22 @@ def _select(store, outputs, src, where):
         return jnp.where(where.reshape(shape), new, old)
 
     return jax.tree.map(blend, store, picked)
+
+
+def map_pairs(fn, pairs, chunk: int):
+    """`fn` over the pairs (arrays on axis 0) `chunk` at a time, outputs joined on pair axes.
+
+    XLA on a CPU runs one wide batch out of cache: attention's (pairs, heads, T, 2T) logits
+    of 80 tiles are 168 MB a layer, and a pass ran 3x slower per pair than a few pairs
+    looped (benchmarks/RESULTS.md, "Codec speed"). The pair count must divide by `chunk`.
+    """
+    count = jax.tree.leaves(pairs)[0].shape[0]
+    steps = count // chunk
+    out = jax.lax.map(fn, jax.tree.map(lambda x: x.reshape(steps, chunk, *x.shape[1:]), pairs))
+
+    def join(x):
+        axis = pair_axis(x[0])
+        x = jnp.moveaxis(x, 0, axis)
+        return x.reshape(*x.shape[:axis], steps * chunk, *x.shape[axis + 2 :])
+
+    return jax.tree.map(join, out)
