@@ -24,6 +24,7 @@ import sys
 import time
 
 import numpy as np
+from evaluate_model import FirstFrames  # a sibling script: run from this folder's parent
 
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.entropy import (
@@ -37,21 +38,6 @@ from elastictok_cli.entropy.coder import walk_block
 from elastictok_cli.entropy.statistics import conditional_entropy, count_contexts
 
 SETTINGS = ("k256", "mse0.007")
-
-
-class FirstFrames:
-    """A media source cut to its first `limit` frames."""
-
-    def __init__(self, source, limit: int):
-        self._source = source
-        self._limit = limit
-        self.width, self.height, self.fps = source.width, source.height, source.fps
-        count = source.frame_count
-        self.frame_count = min(count, limit) if count else None
-
-    def frames(self):
-        """The first frames of the wrapped source."""
-        return itertools.islice(self._source.frames(), self._limit)
 
 
 def encoded(clip: str, setting: str, frames: int, workdir: str, model: str) -> str:

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from elastictok_cli.container import layout
-from elastictok_cli.container.header import bits_for_levels, validate_header
+from elastictok_cli.container.header import TOP_KEYS, bits_for_levels, validate_header
 
 # Written only when they carry information, so older files' bytes stay as they were.
 _OMIT_WHEN = {
@@ -25,6 +25,7 @@ _OMIT_WHEN = {
     "fit": None,
     "optimize_steps": 0,
     "skip_tiles": False,
+    "passes": None,
 }
 
 
@@ -154,6 +155,7 @@ class EncodeFacts:
     tool_version: str
     optimize_steps: int = 0
     skip_tiles: bool = False  # the encoder could skip tiles (then the file is format v2)
+    passes: int | None = None  # rate control to a size or bitrate: 1 or 2 passes
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -201,16 +203,7 @@ class Header:
         encode, encode_extra = _split(EncodeFacts, header["encode"])
         encode.setdefault("target", None)
         encode.setdefault("fit", None)
-        derived = (
-            "model",
-            "video",
-            "encode",
-            "token_coding",
-            "token_tables",
-            "coding_reset",
-            "bits_per_token",
-            "max_tokens",
-        )
+        derived = set(TOP_KEYS) - {"critical"}  # `critical` travels along untouched
         return cls(
             model=ModelFacts.from_dict(header["model"]),
             video=VideoFacts(**video, extra=video_extra),

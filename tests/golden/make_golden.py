@@ -41,6 +41,21 @@ def _records(header: dict, seed: int) -> list[BlockRecord]:
     return records
 
 
+def _write_expected(etok: Path, expected: Path, records, skipped: bool) -> None:
+    """The JSON of what the file holds: its header as stored and every block's contents."""
+    with ContainerReader(etok) as reader:
+        full_header = reader.wire
+    blocks = []
+    for r in records:
+        block = {"index": r.index, "token_counts": list(r.token_counts)}
+        block["distortion"] = list(r.distortion)
+        if skipped:  # version 2 only, so the version 1 files' JSON stays as it was
+            block["skipped"] = list(r.skipped)
+        block["tokens"] = [t.tolist() for t in r.tokens]
+        blocks.append(block)
+    expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
+
+
 def _write(name: str, header: dict, seed: int) -> None:
     """Write NAME.etok and NAME.json, refusing to replace either."""
     etok, expected = HERE / f"{name}.etok", HERE / f"{name}.json"
@@ -50,18 +65,7 @@ def _write(name: str, header: dict, seed: int) -> None:
     with ContainerWriter(etok, header) as writer:
         for record in records:
             writer.write_block(record)
-    with ContainerReader(etok) as reader:
-        full_header = reader.wire
-    blocks = [
-        {
-            "index": r.index,
-            "token_counts": list(r.token_counts),
-            "distortion": list(r.distortion),
-            "tokens": [t.tolist() for t in r.tokens],
-        }
-        for r in records
-    ]
-    expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
+    _write_expected(etok, expected, records, skipped=False)
 
 
 def _write_v2(name: str) -> None:
@@ -99,19 +103,7 @@ def _write_v2(name: str) -> None:
     with ContainerWriter(etok, header) as writer:
         for record in records:
             writer.write_block(record)
-    with ContainerReader(etok) as reader:
-        full_header = reader.wire
-    blocks = [
-        {
-            "index": r.index,
-            "token_counts": list(r.token_counts),
-            "distortion": list(r.distortion),
-            "skipped": list(r.skipped),
-            "tokens": [t.tolist() for t in r.tokens],
-        }
-        for r in records
-    ]
-    expected.write_text(json.dumps({"header": full_header, "blocks": blocks}, indent=1) + "\n")
+    _write_expected(etok, expected, records, skipped=True)
 
 
 def api_frames(path: Path, count: int):
