@@ -14,7 +14,7 @@ import numpy as np
 
 from elastictok_cli.bench.frames import Clip, ClipSource
 from elastictok_cli.bench.metrics import QualityMeter
-from elastictok_cli.bench.points import ELASTIC, FIXED, Point
+from elastictok_cli.bench.points import ELASTIC, FIXED, RDO, Point
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.codec.encoder import encode
 from elastictok_cli.codec.search import DEFAULT_STRATEGY
@@ -50,11 +50,15 @@ def elastic_point(
     tokens: int | None = None,
     search: str = DEFAULT_STRATEGY,
     rescue: bool = True,
+    lam: float | None = None,
 ) -> Point:
-    """Encode at an MSE threshold (the search) or a fixed k, decode, measure."""
-    if (mse is None) == (tokens is None):
-        raise ValueError("give exactly one of mse and tokens")
-    if tokens is not None:
+    """Encode at an MSE threshold (the search), a fixed k or a lambda, decode, measure."""
+    if sum(x is not None for x in (mse, tokens, lam)) != 1:
+        raise ValueError("give exactly one of mse, tokens and lam")
+    if lam is not None:
+        settings = EncodeSettings(lam, "lambda", lam, lam=lam)
+        curve, setting, value, name = RDO, "lambda", lam, f"rdo-lambda{lam:g}.etok"
+    elif tokens is not None:
         settings = EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search)
         curve, setting, value, name = FIXED, "tokens", tokens, f"fixed-k{tokens}.etok"
     else:

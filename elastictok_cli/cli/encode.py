@@ -88,6 +88,27 @@ def command(
             "expect) or auto (context when the model ships tables).",
         ),
     ] = "auto",
+    lam: Annotated[
+        float | None,
+        typer.Option(
+            "--lambda",
+            help="Rate-distortion mode: each tile keeps the k (or skips) minimizing "
+            "MSE + LAMBDA x its bits per pixel, bits as the file spends them.",
+        ),
+    ] = None,
+    size: Annotated[
+        str | None, typer.Option(help="Steer lambda so the file ends near this size (2M, 500k).")
+    ] = None,
+    bitrate: Annotated[
+        str | None, typer.Option(help="Steer lambda to this many bits per second (300k).")
+    ] = None,
+    passes: Annotated[
+        int,
+        typer.Option(
+            "--pass",
+            help="With --size/--bitrate: 2 reads the whole input first and lands closer.",
+        ),
+    ] = 1,
     force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
@@ -106,6 +127,8 @@ def command(
       elastictok encode clip.mp4 --mse 0.007 --optimize 10
 
       elastictok encode clip.mp4 --tokens 64 --optimize 10
+
+      elastictok encode clip.mp4 --size 2M --pass 2
 
       ffmpeg -i in.mov -f yuv4mpegpipe - | elastictok encode - -o in.etok --tokens 128
     """
@@ -133,6 +156,10 @@ def command(
         optimize=optimize,
         skip=skip,
         coding=coding,
+        lam=lam,
+        size=size,
+        bitrate=bitrate,
+        passes=passes,
     )
     with progress_bar(quiet or json_output) as progress:
         task = progress.add_task("encode", total=None, rate="")
@@ -169,12 +196,15 @@ def _print_summary(s: dict) -> None:
     )
     table.add_row("size", f"{s['bytes']:,} bytes, {s['bpp']:.4f} bits per pixel")
     table.add_row("quality", f"PSNR {fmt_db(s['psnr'])}, MSE {s['mse']:.5f} ([-1, 1] scale)")
-    if s["search"] != "fixed":
+    if s["search"] not in ("fixed", "rdo"):
         missed = s["tile_blocks_missing_target"]
         table.add_row("target", f"MSE {s['target']['mse']:.5f}; {missed} tile-blocks missed it")
         table.add_row(
             "skipped", f"{s['tile_blocks_skipped']:,} tile-blocks repeat their last frame"
         )
+    if "rate" in s:
+        lams = s["rate"]["lambda"]
+        table.add_row("rate", f"{s['rate']['mode']}, lambda {min(lams):.3g} to {max(lams):.3g}")
     search = f"{s['search']}, {s['passes_per_block']:.2f} model passes per block"
     if s["optimize_steps"]:
         search += f"; tokens optimized with {s['optimize_steps']} steps"

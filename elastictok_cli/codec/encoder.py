@@ -47,11 +47,12 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
         metric=settings.metric,
         threshold=float(settings.tokens if fixed else settings.threshold),
         target=float(settings.tokens if fixed else settings.target),
-        search="fixed" if fixed else settings.search,
+        search="fixed" if fixed else "rdo" if settings.rate_mode else settings.search,
         fit=settings.fit or "tile",
         tool_version=__version__,
         optimize_steps=settings.optimize,
         skip_tiles=settings.skips,
+        passes=settings.passes if settings.rate_mode in ("size", "bitrate") else None,
     )
     tables = _tables_for(loaded, settings)
     if tables is None:
@@ -113,6 +114,12 @@ def start(
     guess = source.frame_count or config.frames_per_block
     header = build_header(loaded, grid, source.fps, guess, settings)
     stats = EncodeStats(width, height, grid.tile_count, config.max_tokens)
+    if settings.rate_mode:
+        from elastictok_cli.codec import rated
+
+        facts = (header, source.frame_count, source.fps)
+        blocks = rated.start_blocks(frames, grid, loaded, settings, stats, on_block, *facts)
+        return Encoding(header, blocks, stats)
     blocks = _coded_blocks(frames, grid, loaded, settings, stats, on_block)
     return Encoding(header, blocks, stats)
 

@@ -31,6 +31,18 @@ class EncodeSettings:
     optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
     skip: bool = True  # under a target: repeat a tile's last frame when that meets it
     coding: str = "auto"  # token ids: "context"-coded, "bitpack"ed (v1), or context if possible
+    lam: float | None = None  # rate modes (codec/rated.py): k by D + lam * bpp, lam fixed...
+    size: float | None = None  # ...or steered to a file of this many bytes...
+    bitrate: float | None = None  # ...or to this many bits per second
+    passes: int = 1  # 2: read the whole input first, then steer with its known costs
+
+    @property
+    def rate_mode(self) -> str | None:
+        """The rate mode (lambda, size or bitrate) when k is chosen by rate and distortion."""
+        for mode, value in (("lambda", self.lam), ("size", self.size), ("bitrate", self.bitrate)):
+            if value is not None:
+                return mode
+        return None
 
     @property
     def skips(self) -> bool:
@@ -51,6 +63,8 @@ class EncodeSettings:
             raise UsageError(f"--coding must be one of {', '.join(CODINGS)}")
         if not self.rescue_within >= 1.0:
             raise UsageError("--rescue-within must be at least 1")
+        if self.passes not in (1, 2) or (self.passes == 2 and self.rate_mode in (None, "lambda")):
+            raise UsageError("--pass is 1 or 2, and 2 only with --size or --bitrate")
 
     @classmethod
     def for_target(
@@ -61,13 +75,19 @@ class EncodeSettings:
         **options,
     ) -> EncodeSettings:
         """Settings from at most one quality target (MSE 0.003 when none is given)."""
-        given = [
-            f"--{name}"
-            for name, value in (("mse", mse), ("psnr", psnr), ("tokens", tokens))
-            if value is not None
-        ]
+        rates = {k: options.get(k) for k in ("lam", "size", "bitrate")}
+        named = (("mse", mse), ("psnr", psnr), ("tokens", tokens))
+        named += tuple(("lambda" if k == "lam" else k, v) for k, v in rates.items())
+        given = [f"--{name}" for name, value in named if value is not None]
         if len(given) > 1:
             raise UsageError(f"give only one of {', '.join(given)}")
+        for key, value in rates.items():
+            if value is not None:
+                from elastictok_cli.codec.rate import parse_amount
+
+                options[key] = parse_amount(value, "--lambda" if key == "lam" else f"--{key}")
+                mode = "lambda" if key == "lam" else key
+                return cls(options[key], mode, options[key], **options)
         if tokens is not None:
             return cls(metric="tokens", target=tokens, tokens=tokens, **options)
         if psnr is not None:
