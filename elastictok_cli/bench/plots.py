@@ -6,7 +6,7 @@ import math
 import os
 
 from elastictok_cli.bench import curves
-from elastictok_cli.bench.points import ELASTIC, FIXED
+from elastictok_cli.bench.points import ELASTIC, FIXED, RDO
 from elastictok_cli.bench.run import ClipResult
 from elastictok_cli.metrics import psnr
 
@@ -15,6 +15,7 @@ STYLE = {  # curve -> (label, marker, colour); ElasticTok last, so it is drawn o
     "x264": ("x264", "^", "C2"),
     "x265": ("x265", "v", "C3"),
     "svtav1": ("SVT-AV1", "D", "C4"),
+    RDO: ("ElasticTok (lambda, rate-distortion)", "P", "C5"),
     ELASTIC: ("ElasticTok (MSE threshold)", "o", "C1"),
 }
 
@@ -57,7 +58,8 @@ def plot_rate_distortion(result: ClipResult, path: str) -> None:
     # Plain numbers: bpp values read better as 0.05 than as 5 x 10^-2.
     ticker = _ticker()
     ax.xaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
-    ax.xaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
+    # Label only the 2s and 5s of each decade: all nine run into each other ("0.060.070.08").
+    ax.xaxis.set_minor_formatter(ticker.FuncFormatter(_two_and_five))
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("bits per pixel (real file sizes)")
     ax.set_ylabel("PSNR, RGB (dB)")
@@ -67,6 +69,14 @@ def plot_rate_distortion(result: ClipResult, path: str) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path, plt)
+
+
+def _two_and_five(value: float, _position) -> str:
+    """A minor tick's label on a log axis: only at 2 and 5 times a power of ten."""
+    if value <= 0:
+        return ""
+    lead = value / 10 ** math.floor(math.log10(value) + 1e-9)
+    return f"{value:g}" if round(lead, 6) in (2.0, 5.0) else ""
 
 
 def plot_meeting(result: ClipResult, path: str) -> None:

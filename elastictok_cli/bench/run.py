@@ -30,6 +30,7 @@ class BenchPlan:
     search: str = DEFAULT_STRATEGY
     rescue: bool = True  # the encoder's rescue sweep for tiles that miss at every k tried
     keep_files: str | None = None  # folder to keep the encoded files in
+    lam: tuple[float, ...] = ()  # the rdo curve: k by MSE + lambda x bpp (codec/rdo.py)
 
     def __post_init__(self):
         """Refuse impossible lists before any work starts."""
@@ -58,7 +59,7 @@ class BenchPlan:
 
     def steps(self, config, clips: int) -> int:
         """Encodes the whole run makes, for a progress bar."""
-        per_clip = len(self.mse) + len(self.token_list(config))
+        per_clip = len(self.mse) + len(self.lam) + len(self.token_list(config))
         per_clip += sum(len(self.crf_list(classic.CODECS[c])) for c in self.codecs)
         return per_clip * clips
 
@@ -95,6 +96,9 @@ def bench_clip(
             )
         )
         on_step(f"{clip.name}: elastic mse {mse:g}")
+    for lam in plan.lam:
+        result.points.append(elastic.elastic_point(clip, loaded, folder, lam=lam))
+        on_step(f"{clip.name}: rdo lambda {lam:g}")
     for k in plan.token_list(loaded.config):
         result.points.append(elastic.elastic_point(clip, loaded, folder, tokens=k))
         on_step(f"{clip.name}: fixed k={k}")

@@ -47,6 +47,12 @@ def command(
         str | None,
         typer.Option(help="Fixed token counts per tile and block [8 log-spaced, min to max]."),
     ] = None,
+    lam: Annotated[
+        str | None,
+        typer.Option(
+            "--lambda", help="Lambdas of the rdo curve (encode --lambda), comma-separated [none]."
+        ),
+    ] = None,
     codecs: Annotated[
         str, typer.Option(help="Classic codecs to compare, comma-separated; '' for none.")
     ] = "x264,x265,svtav1",
@@ -108,6 +114,7 @@ def command(
         search=search,
         rescue=rescue,
         keep_files=files,
+        lam=_numbers(lam, float, "--lambda") or (),
     )
     check_inputs(inputs)
     loaded = model_registry.load(model)
