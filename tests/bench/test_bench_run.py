@@ -16,10 +16,10 @@ from elastictok_cli.bench.elastic import read_tokens
 from elastictok_cli.bench.frames import load_clip
 from elastictok_cli.bench.points import ELASTIC, FIXED
 from elastictok_cli.bench.run import BenchPlan, run_bench
-from elastictok_cli.model import registry as model_registry
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.container import ContainerReader
 from elastictok_cli.metrics import BYTE_PEAK, psnr
+from elastictok_cli.model import registry as model_registry
 
 # SSIM and the plots need the `bench` extra; without it this module is skipped, not failed.
 pytest.importorskip("skimage")
