@@ -6,8 +6,9 @@ within the target is skipped; so is one the target is out of reach for (its last
 block missed it) whose held frame is no worse than that block was: coding it again
 would spend tokens on the model's own error, which no k removes. The decoder shows the
 held frame again, exactly, and a skipped block enters neither model context: the tile's
-next coded block sees the blocks coded before it. A tile with nothing decoded yet holds a flat grey frame (0 on the
-[-1, 1] scale), which is what concealment shows where nothing was ever decoded.
+next coded block sees the blocks coded before it. A tile with nothing decoded yet holds a
+flat grey frame (0 on the [-1, 1] scale), which is what concealment shows where nothing
+was ever decoded.
 """
 
 from __future__ import annotations
