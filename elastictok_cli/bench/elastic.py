@@ -14,7 +14,7 @@ import numpy as np
 
 from elastictok_cli.bench.frames import Clip, ClipSource
 from elastictok_cli.bench.metrics import QualityMeter
-from elastictok_cli.bench.points import ELASTIC, FIXED, RDO, Point
+from elastictok_cli.bench.points import ELASTIC, ELASTIC_V1, FIXED, RDO, Point
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.codec.encoder import encode
 from elastictok_cli.codec.search import DEFAULT_STRATEGY
@@ -51,8 +51,12 @@ def elastic_point(
     search: str = DEFAULT_STRATEGY,
     rescue: bool = True,
     lam: float | None = None,
+    v1: bool = False,
 ) -> Point:
-    """Encode at an MSE threshold (the search), a fixed k or a lambda, decode, measure."""
+    """Encode at an MSE threshold (the search), a fixed k or a lambda, decode, measure.
+
+    `v1` encodes a threshold as format 1 files were: bit-packed ids, no skipped tiles.
+    """
     if sum(x is not None for x in (mse, tokens, lam)) != 1:
         raise ValueError("give exactly one of mse, tokens and lam")
     if lam is not None:
@@ -62,8 +66,14 @@ def elastic_point(
         settings = EncodeSettings(metric="tokens", target=tokens, tokens=tokens, search=search)
         curve, setting, value, name = FIXED, "tokens", tokens, f"fixed-k{tokens}.etok"
     else:
-        settings = EncodeSettings(mse, "mse", mse, search=search, rescue=rescue)
-        curve, setting, value, name = ELASTIC, "mse", mse, f"elastic-mse{mse:g}.etok"
+        if v1:
+            settings = EncodeSettings(
+                mse, "mse", mse, search=search, rescue=rescue, skip=False, coding="bitpack"
+            )
+            curve, setting, value, name = ELASTIC_V1, "mse", mse, f"elastic-v1-mse{mse:g}.etok"
+        else:
+            settings = EncodeSettings(mse, "mse", mse, search=search, rescue=rescue)
+            curve, setting, value, name = ELASTIC, "mse", mse, f"elastic-mse{mse:g}.etok"
     path = os.path.join(folder, name)
     start = time.perf_counter()
     encode(ClipSource(clip), path, loaded, settings, force=True)

@@ -6,7 +6,7 @@ import math
 import os
 
 from elastictok_cli.bench import curves
-from elastictok_cli.bench.points import ELASTIC, FIXED, RDO
+from elastictok_cli.bench.points import ELASTIC, ELASTIC_V1, FIXED, RDO
 from elastictok_cli.bench.run import ClipResult
 from elastictok_cli.metrics import psnr
 
@@ -15,6 +15,7 @@ STYLE = {  # curve -> (label, marker, colour); ElasticTok last, so it is drawn o
     "x264": ("x264", "^", "C2"),
     "x265": ("x265", "v", "C3"),
     "svtav1": ("SVT-AV1", "D", "C4"),
+    ELASTIC_V1: ("ElasticTok (MSE threshold, format 1)", "x", "C7"),
     RDO: ("ElasticTok (lambda, rate-distortion)", "P", "C5"),
     ELASTIC: ("ElasticTok (MSE threshold)", "o", "C1"),
 }

@@ -9,6 +9,7 @@ import numpy as np
 # Curve names as they appear in tables, CSV and JSON.
 ELASTIC = "elastic"  # ElasticTok at an MSE threshold, k searched per tile and block
 FIXED = "fixed"  # the same model with one k for every tile and block
+ELASTIC_V1 = "elastic-v1"  # the thresholds again as format 1: bit-packed ids, no skipped tiles
 RDO = "rdo"  # the same model with k by rate and distortion: D + lambda * bpp per tile-block
 
 

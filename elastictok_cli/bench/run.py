@@ -31,6 +31,7 @@ class BenchPlan:
     rescue: bool = True  # the encoder's rescue sweep for tiles that miss at every k tried
     keep_files: str | None = None  # folder to keep the encoded files in
     lam: tuple[float, ...] = ()  # the rdo curve: k by MSE + lambda x bpp (codec/rdo.py)
+    v1: bool = False  # the thresholds again as format 1 files (curve elastic-v1)
 
     def __post_init__(self):
         """Refuse impossible lists before any work starts."""
@@ -59,7 +60,8 @@ class BenchPlan:
 
     def steps(self, config, clips: int) -> int:
         """Encodes the whole run makes, for a progress bar."""
-        per_clip = len(self.mse) + len(self.lam) + len(self.token_list(config))
+        per_clip = len(self.mse) * (2 if self.v1 else 1) + len(self.lam)
+        per_clip += len(self.token_list(config))
         per_clip += sum(len(self.crf_list(classic.CODECS[c])) for c in self.codecs)
         return per_clip * clips
 
@@ -96,6 +98,13 @@ def bench_clip(
             )
         )
         on_step(f"{clip.name}: elastic mse {mse:g}")
+    for mse in plan.mse if plan.v1 else ():
+        result.points.append(
+            elastic.elastic_point(
+                clip, loaded, folder, mse=mse, search=plan.search, rescue=plan.rescue, v1=True
+            )
+        )
+        on_step(f"{clip.name}: elastic (format 1) mse {mse:g}")
     for lam in plan.lam:
         result.points.append(elastic.elastic_point(clip, loaded, folder, lam=lam))
         on_step(f"{clip.name}: rdo lambda {lam:g}")

@@ -53,6 +53,14 @@ def command(
             "--lambda", help="Lambdas of the rdo curve (encode --lambda), comma-separated [none]."
         ),
     ] = None,
+    v1: Annotated[
+        bool,
+        typer.Option(
+            "--v1",
+            help="Also encode the thresholds as format 1 files (bit-packed ids, no skipped "
+            "tiles): the curve elastic-v1, whose BD-rate against x264 is the 'before'.",
+        ),
+    ] = False,
     codecs: Annotated[
         str, typer.Option(help="Classic codecs to compare, comma-separated; '' for none.")
     ] = "x264,x265,svtav1",
@@ -115,6 +123,7 @@ def command(
         rescue=rescue,
         keep_files=files,
         lam=_numbers(lam, float, "--lambda") or (),
+        v1=v1,
     )
     check_inputs(inputs)
     loaded = model_registry.load(model)

@@ -14,7 +14,7 @@ from support.models import make_model_folder
 from elastictok_cli.bench import classic, curves, report
 from elastictok_cli.bench.elastic import read_tokens
 from elastictok_cli.bench.frames import load_clip
-from elastictok_cli.bench.points import ELASTIC, FIXED
+from elastictok_cli.bench.points import ELASTIC, ELASTIC_V1, FIXED
 from elastictok_cli.bench.run import BenchPlan, run_bench
 from elastictok_cli.codec.decoder import decoded_frames
 from elastictok_cli.container import ContainerReader
@@ -27,7 +27,7 @@ pytest.importorskip("matplotlib")
 
 # A random model's distortion sits around 0.5..0.8 on this clip: these targets differ.
 THRESHOLDS = (0.5, 0.6, 0.7)
-CURVES = (ELASTIC, FIXED, "x264", "x265", "svtav1")
+CURVES = (ELASTIC, ELASTIC_V1, FIXED, "x264", "x265", "svtav1")
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +38,15 @@ def bench(tmp_path_factory):
     clip = write_with_pyav(root / "clip.mkv", moving_clip(8, 64, 64), Fraction(25), "ffv1", "bgr0")
     loaded = model_registry.load(str(model))
     plan = BenchPlan(
-        mse=THRESHOLDS, tokens=(4, 16, 32, 64), crfs=(20, 30, 40, 51), keep_files=str(root / "f")
+        mse=THRESHOLDS,
+        tokens=(4, 16, 32, 64),
+        crfs=(20, 30, 40, 51),
+        keep_files=str(root / "f"),
+        v1=True,
     )
     steps = []
     results = run_bench([str(clip)], loaded, plan, steps.append)
-    assert len(steps) == plan.steps(loaded.config, 1) == 3 + 4 + 3 * 4
+    assert len(steps) == plan.steps(loaded.config, 1) == 3 + 3 + 4 + 3 * 4
     return {
         "root": root,
         "model": model,
@@ -58,7 +62,7 @@ def test_every_curve_has_points(bench):
     result = bench["result"]
     assert result.skipped == {}
     assert {name: len(result.curve(name)) for name in CURVES} == {
-        ELASTIC: 3, FIXED: 4, "x264": 4, "x265": 4, "svtav1": 4
+        ELASTIC: 3, ELASTIC_V1: 3, FIXED: 4, "x264": 4, "x265": 4, "svtav1": 4
     }  # fmt: skip
     for point in result.points:
         assert np.isfinite(point.psnr) and 0 < point.ssim <= 1 and point.bpp > 0
@@ -129,7 +133,7 @@ def test_savings_come_from_the_curves(bench):
 def test_bd_rates_come_from_the_curves(bench):
     result = bench["result"]
     bd = {b["curve"]: b for b in bench["doc"]["clips"][0]["bd_rate"]}
-    assert set(bd) == {ELASTIC, FIXED, "x265", "svtav1"}
+    assert set(bd) == {ELASTIC, ELASTIC_V1, FIXED, "x265", "svtav1"}
     # x265 and SVT-AV1 overlap x264 in PSNR: a number, from a cubic fit, redone here.
     for name in ("x265", "svtav1"):
         assert bd[name]["degree"] == 3
