@@ -108,7 +108,7 @@ def encode(
 
     `frames`: an array (T, H, W, 3) or (H, W, 3) of uint8 RGB, an iterable of such
     frames, or a path of any video or image. `fps` applies to arrays (default 25).
-    `options`: search, fit, rescue, rescue_within, optimize, and the rate modes lam, size
+    `options`: preset, search, fit, rescue, rescue_within, optimize, and the rate modes lam, size
     (bytes, or text such as "2M"), bitrate (bits per second, or "300k") and passes (as the
     CLI's flags).
     """
@@ -157,6 +157,7 @@ def encode_to_file(
         "target": {"metric": settings.metric, "value": settings.target, "mse": settings.threshold},
         "search": "fixed" if settings.tokens is not None else settings.search,
         **({"search": "rdo"} if settings.rate_mode else {}),
+        "preset": None if settings.tokens is not None else settings.preset,
         "optimize_steps": settings.optimize,
         **stats.as_dict(),
     }

@@ -19,13 +19,19 @@ from elastictok_cli.cli.output import (
     print_json,
     progress_bar,
 )
-from elastictok_cli.codec.search import DEFAULT_STRATEGY
 from elastictok_cli.errors import UsageError
 
 SEARCH_HELP = (
-    "How to find each tile's k: gallop (default: warm-started, fewest probes), predict "
-    "(at most 3 batched passes plus a rescue), binary, linear (the paper's ~100 "
-    "log-spaced candidates) or exhaustive."
+    "How to find each tile's k (default: the preset's): gallop (warm-started, fewest "
+    "probes), predict (at most 3 batched passes plus a rescue), verify (probe a predicted "
+    "k, move up where it misses), binary, linear (the paper's ~100 log-spaced candidates) "
+    "or exhaustive."
+)
+PRESET_HELP = (
+    "Speed against tokens: fast (each tile's k predicted and verified by one probe, no "
+    "rescue), medium (default: warm-started gallop search, rescue capped at 12 probes per "
+    "tile) or slow (~100 candidates per tile, full rescue, --optimize 10). --search, "
+    "--rescue and --optimize override it."
 )
 
 
@@ -42,19 +48,20 @@ def command(
         int | None, typer.Option(help="Fixed number of tokens per tile and block: no search.")
     ] = None,
     model: ModelOption = None,
-    search: Annotated[str, typer.Option(help=SEARCH_HELP)] = DEFAULT_STRATEGY,
+    preset: Annotated[str, typer.Option(help=PRESET_HELP)] = "medium",
+    search: Annotated[str | None, typer.Option(help=SEARCH_HELP)] = None,
     fit: Annotated[
         str | None,
         typer.Option(help="resize or crop frames to the model's native size instead of tiling."),
     ] = None,
     rescue: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             help="When a tile misses the target at every k tried, probe all its k so no k "
             "that meets it is overlooked. --no-rescue keeps the closest k tried: much "
             "faster on content the model cannot reach, may miss a target a smaller k meets.",
         ),
-    ] = True,
+    ] = None,
     rescue_within: Annotated[
         float,
         typer.Option(
@@ -63,14 +70,14 @@ def command(
         ),
     ] = 1.25,
     optimize: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="After the search, optimize each tile's tokens with this many gradient steps "
             "through the decoder, then try smaller k that still meet the target: fewer tokens "
             "(with --tokens: higher quality), slower encode (0: off; 10-25 steps take most "
             "of the gain). Decoding is unchanged.",
         ),
-    ] = 0,
+    ] = None,
     skip: Annotated[
         bool,
         typer.Option(
@@ -149,6 +156,7 @@ def command(
         mse=mse,
         psnr=psnr,
         tokens=tokens,
+        preset=preset,
         search=search,
         fit=fit,
         rescue=rescue,

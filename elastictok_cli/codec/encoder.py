@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from elastictok_cli import __version__
-from elastictok_cli.codec import search, skip
+from elastictok_cli.codec import kpredict, search, skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.codec.settings import EncodeSettings
@@ -52,6 +52,7 @@ def build_header(loaded: LoadedModel, grid: TileGrid, fps: Fraction, frames: int
         tool_version=__version__,
         optimize_steps=settings.optimize,
         skip_tiles=settings.skips,
+        preset=None if fixed else settings.preset,  # a fixed k searches nothing
         passes=settings.passes if settings.rate_mode in ("size", "bitrate") else None,
     )
     tables = _tables_for(loaded, settings)
@@ -134,9 +135,13 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         settings.threshold,
         settings.rescue,
         settings.rescue_within,
+        settings.rescue_points,
     )
     weights: dict[int, np.ndarray] = {}
     hint, recon = None, None
+    # The fast preset starts every tile from a predicted k instead of its previous one.
+    predictor = kpredict.KPredictor.load(loaded.folder) if settings.search == "verify" else None
+    previous = None
     # Per tile, the error a held frame must not exceed: the target, or, where the tile's
     # last coded block could not reach it, the error that block did reach.
     bar = np.full(grid.tile_count, space.threshold)
@@ -150,7 +155,11 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
             held = skip.held_block(recon, config, grid.tile_count)
             held_error = skip.skip_distortion(patches, held, weights[real])
             skipped = held_error <= bar
-        code = _code_block(engine, patches, weights[real], space, settings, hint, ~skipped)
+        start = hint
+        if predictor is not None:
+            feats = kpredict.features(patches, previous, hint, space.threshold, space)
+            start, previous = predictor.predict(feats, space), patches
+        code = _code_block(engine, patches, weights[real], space, settings, start, ~skipped)
         if skipped.any():
             code.distortion = np.where(skipped, held_error, code.distortion)
             code.recon = skip.with_held(code.recon, held, skipped)

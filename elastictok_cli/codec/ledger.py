@@ -33,6 +33,7 @@ class SearchSpace:
     threshold: float
     rescue: bool = True  # sweep every k of a tile whose verified candidates all miss
     rescue_within: float = RESCUE_WITHIN  # ...if its best distortion is this close
+    rescue_points: int | None = None  # ...at most this many log-spaced k (None: every k)
 
     def __post_init__(self):
         """Refuse an empty range."""
@@ -126,8 +127,12 @@ def rescue(ledger: Ledger) -> np.ndarray:
     space = ledger.space
     if not space.rescue:
         return ledger.choice()
-    everything = range(space.min_k, space.max_k + 1)
-    ledger.ask([everything if near_miss(ledger, t) else [] for t in range(ledger.tiles)])
+    if space.rescue_points is None:
+        sweep = range(space.min_k, space.max_k + 1)
+    else:
+        # A capped rescue: its cost is bounded whatever the content (the medium preset).
+        sweep = log_candidates(space, space.rescue_points)
+    ledger.ask([sweep if near_miss(ledger, t) else [] for t in range(ledger.tiles)])
     return ledger.choice()
 
 

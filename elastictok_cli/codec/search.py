@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from elastictok_cli.codec.kpredict import verify
 from elastictok_cli.codec.ledger import (
     RESCUE_WITHIN,
     Ledger,
@@ -31,7 +32,7 @@ from elastictok_cli.codec.predict import predict
 
 __all__ = ["RESCUE_WITHIN", "SEARCHES", "Probe", "SearchSpace", "run_search"]
 
-STRATEGIES = ("gallop", "predict", "binary", "linear", "exhaustive")
+STRATEGIES = ("gallop", "predict", "verify", "binary", "linear", "exhaustive")
 DEFAULT_STRATEGY = "gallop"
 LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
 # A bracket whose failing end is within FLAT_BAND above the threshold, on a curve falling
@@ -176,6 +177,7 @@ def _flat(seen: dict[int, float], low: int, best: int, tau: float) -> bool:
 
 SEARCHES: dict[str, Callable[..., np.ndarray]] = {
     "predict": predict,
+    "verify": verify,
     "gallop": gallop,
     "binary": binary,
     "linear": linear,

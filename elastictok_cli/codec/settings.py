@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elastictok_cli.codec import search
+from elastictok_cli.codec import presets, search
 from elastictok_cli.codec.search import RESCUE_WITHIN
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media.geometry import FIT_MODES
@@ -24,11 +24,12 @@ class EncodeSettings:
     metric: str = "mse"  # what the user asked for: "mse", "psnr" or "tokens"
     target: float = DEFAULT_MSE  # the user's number, in the metric's own unit
     tokens: int | None = None
-    search: str = search.DEFAULT_STRATEGY
+    search: str | None = None  # None: the preset's
     fit: str | None = None  # None: tile; "resize" or "crop" to the native size
-    rescue: bool = True  # guarantee: no tile misses a target that some k meets...
+    rescue: bool | None = None  # guarantee: no tile misses a target that some k meets...
     rescue_within: float = RESCUE_WITHIN  # ...when its best distortion is that close
-    optimize: int = 0  # gradient steps on each tile's tokens at its k (codec/optimize)
+    optimize: int | None = None  # gradient steps on each tile's tokens at its k (codec/optimize)
+    preset: str = presets.DEFAULT_PRESET  # fills search, rescue and optimize left None
     skip: bool = True  # under a target: repeat a tile's last frame when that meets it
     coding: str = "auto"  # token ids: "context"-coded, "bitpack"ed (v1), or context if possible
     lam: float | None = None  # rate modes (codec/rated.py): k by D + lam * bpp, lam fixed...
@@ -45,12 +46,23 @@ class EncodeSettings:
         return None
 
     @property
+    def rescue_points(self) -> int | None:
+        """How many k the rescue may sweep per tile (None: every k): the preset's cap."""
+        return presets.BUNDLES[self.preset].rescue_points
+
+    @property
     def skips(self) -> bool:
         """Whether tiles may be skipped: only under a quality target (fixed k keeps shapes)."""
         return self.skip and self.tokens is None
 
     def __post_init__(self):
-        """Refuse settings that cannot work."""
+        """Fill what the preset decides, then refuse settings that cannot work."""
+        if self.preset not in presets.PRESETS:
+            raise UsageError(f"--preset must be one of {', '.join(presets.PRESETS)}")
+        bundle = presets.BUNDLES[self.preset]
+        for name in ("search", "rescue", "optimize"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(bundle, name))
         if self.search not in search.SEARCHES:
             raise UsageError(f"unknown search {self.search!r}; use {', '.join(search.SEARCHES)}")
         if self.tokens is None and not self.threshold > 0:

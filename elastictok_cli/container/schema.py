@@ -26,6 +26,7 @@ _OMIT_WHEN = {
     "optimize_steps": 0,
     "skip_tiles": False,
     "passes": None,
+    "preset": None,
 }
 
 
@@ -156,6 +157,7 @@ class EncodeFacts:
     optimize_steps: int = 0
     skip_tiles: bool = False  # the encoder could skip tiles (then the file is format v2)
     passes: int | None = None  # rate control to a size or bitrate: 1 or 2 passes
+    preset: str | None = None  # fast, medium or slow: how hard the search worked
     extra: dict = field(default_factory=dict, compare=False)
 
 
