@@ -15,6 +15,7 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from elastictok_cli.cli.interrupts import raise_if_interrupted
@@ -50,7 +51,10 @@ def progress_bar(quiet: bool, unit: str = "frames") -> Progress:
         MofNCompleteColumn(),
         TextColumn(unit + "  {task.fields[rate]}"),
         TimeElapsedColumn(),
+        # Every block costs about the same, so the mean rate since the start predicts the rest.
+        TimeRemainingColumn(),
         console=err_console,
+        speed_estimate_period=3600,
         disable=quiet or not sys.stderr.isatty(),
         transient=True,
     )
