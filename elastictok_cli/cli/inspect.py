@@ -78,9 +78,9 @@ def sparkline(values: list[float], width: int) -> str:
     return "".join(out)
 
 
-def tile_counts(tokens: list[int], width: int = TILE_COLUMN) -> str:
+def tile_counts(tokens: list, width: int = TILE_COLUMN) -> str:
     """Per-tile token counts, whole numbers only, then how many tiles did not fit."""
-    text = " ".join(str(n) for n in tokens)
+    text = " ".join(map(str, tokens))
     if len(text) <= width:
         return text
     shown = 0
@@ -90,6 +90,12 @@ def tile_counts(tokens: list[int], width: int = TILE_COLUMN) -> str:
     ):
         shown += 1
     return " ".join([*map(str, tokens[:shown]), f"+{len(tokens) - shown} more"])
+
+
+def _labels(block: dict) -> list[str]:
+    """Each tile's count, or `s` for a skipped tile (it repeats its last frame)."""
+    skipped = set(block.get("skipped", ()))
+    return ["s" if tile in skipped else str(n) for tile, n in enumerate(block["tokens"])]
 
 
 def _print_report(r: dict, all_blocks: bool) -> None:
@@ -111,6 +117,10 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         f"encode  {e.get('metric')} target {e.get('target', e.get('threshold'))}, "
         f"search {e.get('search')}, tool {e.get('tool_version')}"
     )
+    coding = r["coding"]
+    tables = f" (tables {coding['token_tables'][:12]})" if coding["token_tables"] else ""
+    skips = f"; {t['skipped']:,} tile-blocks skipped (shown as s)" if t["skipped"] else ""
+    out_console.print(f"coding  {coding['token_coding']}{tables}{skips}")
     share = t["tokens"] / t["max_tokens"] if t["max_tokens"] else 0.0
     out_console.print(
         f"tokens  {t['tokens']:,} of {t['max_tokens']:,} ({100 * share:.1f}%), "
@@ -137,7 +147,7 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         table.add_row(
             str(b["index"]),
             str(sum(b["tokens"])),
-            tile_counts(b["tokens"], tile_width),
+            tile_counts(_labels(b), tile_width),
             f"{worst:.5f}",
             psnr,
         )

@@ -85,6 +85,11 @@ def _document(reader: ContainerReader, size: int, blocks: list[dict], file_damag
             "tiles_y": video.tiles_y,
         },
         "encode": reader.wire["encode"],
+        "coding": {
+            "token_coding": header.token_coding,
+            "token_tables": header.token_tables,
+            "coding_reset": header.coding_reset,
+        },
         "blocks": blocks,
         "totals": {
             "tokens": total,
