@@ -54,9 +54,9 @@ __all__ = [
 Frames = np.ndarray | Iterable[np.ndarray] | str | os.PathLike
 
 
-def use_cpu_defaults() -> str:
-    """Apply the XLA CPU flags the command line runs with; call before JAX starts."""
-    return xla_defaults.apply()
+def use_cpu_defaults(training: bool = False) -> str:
+    """Apply the XLA CPU flags the command line runs with (training's only); before JAX starts."""
+    return xla_defaults.apply_for("train" if training else None)
 
 
 def load_model(name_or_path: str | os.PathLike | None = None) -> LoadedModel:

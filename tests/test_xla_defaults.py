@@ -44,3 +44,13 @@ def test_importing_the_package_and_its_api_leaves_the_environment_alone():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_only_training_commands_get_them():
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    assert xla_defaults.apply_for("encode", env) == "--xla_force_host_platform_device_count=2"
+    assert env == {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    assert xla_defaults.apply_for("train", env).split() == [
+        "--xla_force_host_platform_device_count=2",
+        f"{FLAG}=",
+    ]

@@ -56,6 +56,7 @@ def main() -> None:
     if debug:
         sys.argv.remove("--debug")
     # Both are read when JAX starts, so they are set before any command imports it.
-    xla_defaults.apply()
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    xla_defaults.apply_for(command)
     compile_cache.enable()
     sys.exit(boundary.run(app, debug=debug))

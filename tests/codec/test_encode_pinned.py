@@ -14,19 +14,21 @@ from support.cli import run_text
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "pan.mp4"
 
 PINNED = {
-    # Bit-packed ids and no skipped tiles: exactly the bytes of format 1 as first pinned.
+    # Bit-packed ids and no skipped tiles (format 1). Taken again when the codec's passes
+    # stopped running with the training XLA flag (float rounding moved, quality did not:
+    # tokens, bytes and PSNR of these encodes equal to 4 decimals, benchmarks/RESULTS.md).
     ("--tokens", "64", "--coding", "bitpack"): (
-        "8b21388271d2ca251a65a9aea4bb370fbaa3a9abe912637ba1bd2c5fd4ea4c0a"
+        "4ad9db8c382bbaed3aa49352b32ba053754070a988f97caae9c140d4414b0a38"
     ),
     ("--mse", "0.007", "--no-skip", "--coding", "bitpack"): (
-        "26111382eac3561d7329fa7f339df1586ee3409b0b1f1517f44ff6be4b704413"
+        "3c4bf394a71c2ce9643b69d46dafc9dd04018208af6f249846019b20a70710df"
     ),
     ("--psnr", "30", "--search", "binary", "--no-skip", "--coding", "bitpack"): (
-        "51ff92349846b0a0893d31f07dd9ad5bdb0c946ed874014136105bfda52f5d30"
+        "1b208be6e1a50479cb20ae7c89a0a6cafcebd13dc49fba559f1c1571f879f8a9"
     ),
     # The defaults: context-coded ids (format 2), and skipped tiles under a target.
-    ("--tokens", "64"): "d1aeb096460dce565f0162f23d8817e8a2a445c82c5a9a61212edeadb7401040",
-    ("--mse", "0.007"): "a2f0543eb5a56f623b57509a5907104a159647e45dc117a755a51963ed19c310",
+    ("--tokens", "64"): "d39bdfd5a4e9c6e4e1165e98302e8b7ad236b8793a2e3e9b6c731d47dc0df794",
+    ("--mse", "0.007"): "6724eaa3b834d519f2ac7011471876c23bac3e1dcebdec61229e273b2fe6c24c",
 }
 
 
