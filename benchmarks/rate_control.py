@@ -114,6 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("footage", help="folder holding the clips (searched recursively)")
     parser.add_argument("--out", default="rate_control.json")
+    parser.add_argument(
+        "--curves-only", action="store_true", help="only the curves and BD-rates, no --size runs"
+    )
     args = parser.parse_args()
     api.use_cpu_defaults()
     model = api.load_model()
@@ -121,6 +124,14 @@ def main() -> None:
     for name, count, crop in CLIPS:
         frames, fps = load(find(args.footage, name), count, crop)
         with tempfile.TemporaryDirectory() as folder:
+            if args.curves_only:
+                results[name] = curve_rows(name, frames, fps, model, folder)
+                print(
+                    name,
+                    json.dumps({k: v for k, v in results[name].items() if k.startswith("bd")}),
+                    flush=True,
+                )
+                continue
             first = api.encode_to_file(
                 frames, os.path.join(folder, "ref.etok"), model, fps=fps, lam=LAMBDAS[0]
             )
