@@ -15,7 +15,7 @@ from elastictok_cli.cli.output import JsonOption, out_console, print_json
 BARS = " ▁▂▃▄▅▆▇█"
 MAX_ROWS = 40
 TILE_COLUMN = 60  # characters of per-tile counts in a row; the rest is counted, not cut
-OTHER_COLUMNS = 40  # block, tokens, worst MSE and PSNR with their gaps
+OTHER_COLUMNS = 48  # block, bytes, tokens, worst MSE and PSNR with their gaps
 
 
 def command(
@@ -134,11 +134,11 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     out_console.print("        token use per block over time (full height = every token)")
     # Narrow consoles get fewer counts rather than wrapped rows.
     tile_width = max(12, min(TILE_COLUMN, out_console.width - OTHER_COLUMNS))
-    table = Table("block", "tokens", "per tile", "worst MSE", "PSNR", box=None)
+    table = Table("block", "bytes", "tokens", "per tile", "worst MSE", "PSNR", box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
     for b in rows:
         if b.get("damaged"):
-            table.add_row(str(b["index"]), "[red]damaged[/red]", escape(b["reason"]), "", "")
+            table.add_row(str(b["index"]), "", "[red]damaged[/red]", escape(b["reason"]), "", "")
             continue
         worst = max(b["distortion"])
         mean = sum(b["distortion"]) / len(b["distortion"])
@@ -146,6 +146,7 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         psnr = "inf" if math.isinf(db) else f"{db:.2f}"
         table.add_row(
             str(b["index"]),
+            f"{b['bytes']:,}",
             str(sum(b["tokens"])),
             tile_counts(_labels(b), tile_width),
             f"{worst:.5f}",

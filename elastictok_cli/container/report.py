@@ -16,10 +16,11 @@ from elastictok_cli.container.salvage import Salvage
 _BLOCK_PREFIX = re.compile(r"block \d+: ")
 
 
-def _readable(record) -> dict:
-    """One intact block's entry."""
+def _readable(record, size: int) -> dict:
+    """One intact block's entry; `size` is its record's bytes on disk."""
     return {
         "index": record.index,
+        "bytes": size,
         "tokens": list(record.token_counts),
         "distortion": list(record.distortion),
         "skipped": [t for t, flag in enumerate(record.skipped) if flag],
@@ -36,7 +37,7 @@ def describe(reader: ContainerReader) -> dict:
     blocks = []
     for index in range(len(reader)):
         try:
-            blocks.append(_readable(reader.read_block(index)))
+            blocks.append(_readable(reader.read_block(index), reader.block_sizes[index]))
         except ContainerError as err:
             blocks.append(_damaged(index, str(err)))
     return _document(reader, reader.file_size, blocks, None)
@@ -48,10 +49,12 @@ def describe_salvaged(path, file_damage: str) -> dict:
     Raises the reader's error when not even the preamble and header can be read.
     """
     with Salvage(path) as salvage:
-        found = {f.index: f.record for f in salvage.scan()}
+        found = {f.index: f for f in salvage.scan()}
         blocks = max(salvage.header.video.blocks, max(found, default=-1) + 1)
         entries = [
-            _readable(found[i]) if i in found else _damaged(i, "record damaged or missing")
+            _readable(found[i].record, found[i].size)
+            if i in found
+            else _damaged(i, "record damaged or missing")
             for i in range(blocks)
         ]
         return _document(salvage.head, len(salvage.buf), entries, file_damage)
