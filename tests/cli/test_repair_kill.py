@@ -97,7 +97,11 @@ def decodes(work, path, frames: int) -> None:
 def test_a_killed_encode_is_recovered(work):
     recovered = [check_kill(work, 0, 3, 0.0), check_kill(work, 1, 8, 0.01)]
     assert recovered[0] >= 3 and recovered[1] >= 8
-    decodes(work, work["root"] / "trial1" / "fixed.etok", 4 * recovered[1])
+    # A fast machine may finish the second encode before the kill lands: then its own
+    # file is the one to decode.
+    trial = work["root"] / "trial1"
+    repaired = trial / "fixed.etok"
+    decodes(work, repaired if repaired.exists() else trial / "clip.etok", 4 * recovered[1])
 
 
 @pytest.mark.heavy
