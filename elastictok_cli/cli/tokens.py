@@ -22,6 +22,7 @@ def command(
 
     Arrays: tokens (blocks, tiles, max_tokens) int32, -1 past each tile's count;
     counts (blocks, tiles); distortion (blocks, tiles) MSE on the [-1, 1] scale;
+    skipped (blocks, tiles) bool, the tile repeats its last frame (count 0);
     and the video facts (width, height, fps_num, fps_den, frames, tiles_x, tiles_y,
     codebook_size, model_sha256).
 
@@ -39,6 +40,7 @@ def command(
         "blocks": len(tokens),
         "tiles": tokens.header.video.tiles,
         "tokens": int(tokens.counts.sum()),
+        "skipped": int(tokens.skipped.sum()),
     }
     if json_output:
         print_json(summary)

@@ -44,6 +44,11 @@ class Tokens:
         return np.array([b.distortion for b in self.blocks], np.float32).reshape(len(self), -1)
 
     @property
+    def skipped(self) -> np.ndarray:
+        """(blocks, tiles) bool: the tile repeats its last frame in that block (format 2)."""
+        return np.array([b.skipped for b in self.blocks], bool).reshape(len(self), -1)
+
+    @property
     def ids(self) -> np.ndarray:
         """(blocks, tiles, max_tokens) int32 token ids, PAD past each tile's count."""
         out = np.full((len(self), self.header.video.tiles, self.header.max_tokens), PAD, np.int32)
@@ -108,6 +113,7 @@ class Tokens:
                     tokens=self.ids,
                     counts=self.counts,
                     distortion=self.distortion,
+                    skipped=self.skipped,
                     codebook_size=np.int64(model.codebook_size),
                     model_sha256=np.array(model.sha256),
                     **{key: np.int64(getattr(video, key)) for key in keys},

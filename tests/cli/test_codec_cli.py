@@ -93,6 +93,10 @@ def test_tokens_npz_matches_inspect(work, tmp_path):
         for ids, count in zip(block, counts, strict=True):
             assert (ids[:count] >= 0).all() and (ids[count:] == -1).all()
     assert int(data["frames"]) == 10
+    # Skipped tiles are marked and keep no tokens, as inspect reports them.
+    assert data["skipped"].shape == (3, 6) and (data["counts"][data["skipped"]] == 0).all()
+    report = json.loads(run("inspect", work["etok"], "--json").stdout)
+    assert int(data["skipped"].sum()) == report["totals"]["skipped"]
 
 
 @pytest.mark.parametrize(
