@@ -16,24 +16,13 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from search_speed import load_frames  # a sibling script: run from this folder's parent
 
 from elastictok_cli import api
 from elastictok_cli.codec import kpredict, search
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
-from elastictok_cli.media import center_crop, iter_blocks, open_media
-
-
-def clip_frames(path: str, count: int, width: int, height: int) -> list[np.ndarray]:
-    """The first `count` frames of a clip, centre-cropped."""
-    frames = []
-    with open_media(path) as source:
-        for frame in source.frames():
-            w, h = min(width, source.width), min(height, source.height)
-            frames.append(np.ascontiguousarray(center_crop(frame, w, h)))
-            if len(frames) == count:
-                break
-    return frames
+from elastictok_cli.media import iter_blocks
 
 
 def samples(loaded, frames, threshold: float):
@@ -71,7 +60,7 @@ def main() -> None:
     loaded = api.load_model(None)
     xs, ys = [], []
     for clip in args.clips:
-        frames = clip_frames(clip, args.frames, width, height)
+        frames = load_frames(clip, args.frames, width, height)
         for target in (float(t) for t in args.targets.split(",")):
             x, y = samples(loaded, frames, target)
             xs.append(x)

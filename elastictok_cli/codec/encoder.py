@@ -14,6 +14,7 @@ from elastictok_cli import __version__
 from elastictok_cli.codec import kpredict, search, skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
+from elastictok_cli.codec.ledger import subset_probe
 from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
@@ -221,22 +222,7 @@ def _code_block(engine: TileEngine, patches, weight, space, settings, hint, acti
     coded = np.flatnonzero(active)
     chosen = np.zeros(engine.tiles, np.int64)
     if len(coded):
-        probe = _probe_of(engine, coded)
+        probe = subset_probe(engine.probe, engine.tiles, coded)
         part_hint = None if hint is None else np.asarray(hint)[coded]
         chosen[coded] = search.run_search(settings.search, probe, len(coded), space, part_hint)
     return engine.finish_block(chosen, settings.optimize, active)
-
-
-def _probe_of(engine: TileEngine, coded: np.ndarray):
-    """The engine's probe for the `coded` tiles alone, as a search of len(coded) tiles sees it."""
-    if len(coded) == engine.tiles:
-        return engine.probe
-
-    def probe(requests):
-        full = [np.zeros(0, np.int64)] * engine.tiles
-        for tile, ks in zip(coded, requests, strict=True):
-            full[tile] = ks
-        answers = engine.probe(full)
-        return [answers[tile] for tile in coded]
-
-    return probe

@@ -116,6 +116,21 @@ def preferred(k: int, d: float, other_k: int, other_d: float, threshold: float) 
     return (d, k) < (other_d, other_k)
 
 
+def subset_probe(probe: Probe, tiles: int, coded: np.ndarray) -> Probe:
+    """`probe` of `tiles` tiles seen as a probe of the `coded` tiles alone (the rest skipped)."""
+    if len(coded) == tiles:
+        return probe
+
+    def probe_coded(requests: Sequence[np.ndarray]) -> list[np.ndarray]:
+        full = [np.zeros(0, np.int64)] * tiles
+        for tile, ks in zip(coded, requests, strict=True):
+            full[tile] = ks
+        answers = probe(full)
+        return [answers[tile] for tile in coded]
+
+    return probe_coded
+
+
 def log_candidates(space: SearchSpace, count: int) -> np.ndarray:
     """Up to `count` distinct log-spaced k from min to max, both ends included."""
     points = np.geomspace(space.min_k, space.max_k, count)

@@ -17,9 +17,9 @@ import numpy as np
 from elastictok_cli.codec import skip
 from elastictok_cli.codec.control import RateController, even_budget, plan_from
 from elastictok_cli.codec.frames import block_patches, real_weights
-from elastictok_cli.codec.ledger import SearchSpace
+from elastictok_cli.codec.ledger import SearchSpace, subset_probe
 from elastictok_cli.codec.rate import BitPricer
-from elastictok_cli.codec.rdo import BlockCurve, RateEngine, Scorer, rd_search, tile_probe
+from elastictok_cli.codec.rdo import BlockCurve, RateEngine, Scorer, rd_search
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.container import BlockRecord
 from elastictok_cli.errors import UsageError
@@ -152,7 +152,9 @@ class _Run:
             coded = np.flatnonzero(~unprobed)
             if len(coded):
                 part_hint = None if hint is None else hint[coded]
-                rd_search(tile_probe(engine, coded), len(coded), space, part_hint)
+                rd_search(
+                    subset_probe(engine.probe, engine.tiles, coded), len(coded), space, part_hint
+                )
             if controller is not None:
                 lam = controller.settle(curve)
             engine.scorer.lam = lam

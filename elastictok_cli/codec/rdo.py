@@ -12,7 +12,6 @@ better k between two grid points, never a far one the grid did not see.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,16 +138,3 @@ def _refine(seen: dict[int, float], space: SearchSpace) -> list[int]:
             if mid not in seen and mid != best:
                 out.append(mid)
     return out
-
-
-def tile_probe(engine, coded: np.ndarray):
-    """The engine's probe for the `coded` tiles alone, as a search over len(coded) tiles."""
-
-    def probe(requests: Sequence[np.ndarray]):
-        full = [np.zeros(0, np.int64)] * engine.tiles
-        for tile, ks in zip(coded, requests, strict=True):
-            full[tile] = ks
-        answers = engine.probe(full)
-        return [answers[tile] for tile in coded]
-
-    return probe
