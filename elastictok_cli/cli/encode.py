@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Annotated
 
 import typer
@@ -20,6 +21,8 @@ from elastictok_cli.cli.output import (
     progress_bar,
 )
 from elastictok_cli.errors import UsageError
+
+UNDERSHOOT_NOTE = 0.03  # a size or bitrate file this far below its target gets a note
 
 SEARCH_HELP = (
     "How to find each tile's k (default: the preset's): gallop (warm-started, fewest "
@@ -140,6 +143,7 @@ def command(
       ffmpeg -i in.mov -f yuv4mpegpipe - | elastictok encode - -o in.etok --tokens 128
     """
     from elastictok_cli import api
+    from elastictok_cli.codec.eta import TimeLeft
 
     if output is None:
         if input == "-":
@@ -170,11 +174,18 @@ def command(
         passes=passes,
     )
     with progress_bar(quiet or json_output) as progress:
-        task = progress.add_task("encode", total=None, rate="")
+        task = progress.add_task("encode", total=None, rate="", left=None)
+        clock = None
+
+        def on_start(frames: int | None) -> None:
+            nonlocal clock
+            progress.update(task, total=frames)
+            clock = TimeLeft(frames, time.perf_counter())
 
         def on_block(stats) -> None:
             rate = f"{stats.frames / stats.seconds:.1f} fps" if stats.seconds else ""
-            progress.update(task, completed=stats.frames, rate=rate)
+            left = clock.update(time.perf_counter(), stats.frames, stats.compile_seconds)
+            progress.update(task, completed=stats.frames, rate=rate, left=left)
 
         summary = api.encode_to_file(
             input,
@@ -182,7 +193,7 @@ def command(
             model,
             settings=settings,
             force=force,
-            on_start=lambda frames: progress.update(task, total=frames),
+            on_start=on_start,
             on_block=on_block,
         )
     if json_output:
@@ -219,6 +230,18 @@ def _print_summary(s: dict) -> None:
     table.add_row("search", search)
     table.add_row("speed", f"{s['frames_per_second']:.2f} frames/s ({s['seconds']:.1f} s)")
     out_console.print(table)
+    target = s.get("rate", {}).get("target_bytes")
+    if target and s["bytes"] < (1 - UNDERSHOOT_NOTE) * target:
+        below = 100 * (1 - s["bytes"] / target)
+        err_console.print(
+            f"[yellow]note:[/yellow] the file is {below:.0f}% below the target of {target:,} "
+            "bytes: "
+            + (
+                "every tile already keeps the tokens that lower its distortion most"
+                if s["rate"]["lambda_at_floor"]
+                else "the controller spent less than planned"
+            )
+        )
     if s["search"] != "fixed" and s["tile_blocks_missing_target"]:
         err_console.print(
             "[yellow]note:[/yellow] some tiles miss the target even at the model's full length"

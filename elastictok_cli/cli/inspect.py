@@ -113,8 +113,9 @@ def _print_report(r: dict, all_blocks: bool) -> None:
         f"video   {v['width']}x{v['height']}, {v['fps']} fps, {v['frames']} frames, "
         f"{v['blocks']} blocks of {v['tiles_x']}x{v['tiles_y']} tiles"
     )
+    passes = f", {e['passes']} pass{'es' if e['passes'] > 1 else ''}" if e.get("passes") else ""
     out_console.print(
-        f"encode  {e.get('metric')} target {e.get('target', e.get('threshold'))}, "
+        f"encode  {e.get('metric')} target {e.get('target', e.get('threshold'))}{passes}, "
         f"search {e.get('search')}, tool {e.get('tool_version')}"
     )
     coding = r["coding"]
@@ -134,12 +135,16 @@ def _print_report(r: dict, all_blocks: bool) -> None:
     out_console.print("        token use per block over time (full height = every token)")
     # Narrow consoles get fewer counts rather than wrapped rows.
     tile_width = max(12, min(TILE_COLUMN, out_console.width - OTHER_COLUMNS))
-    table = Table("block", "bytes", "tokens", "per tile", "worst MSE", "PSNR", box=None)
+    # Rate-controlled files add each block's lambda (the price of a bit in MSE per bpp).
+    lambdas = any("lambda" in b for b in r["blocks"])
+    columns = ("block", "bytes", "tokens", "per tile", "worst MSE", "PSNR")
+    table = Table(*columns, *(("lambda",) if lambdas else ()), box=None)
     rows = r["blocks"] if all_blocks else r["blocks"][:MAX_ROWS]
     for b in rows:
         if b.get("damaged"):
             table.add_row(str(b["index"]), "", "[red]damaged[/red]", escape(b["reason"]), "", "")
             continue
+        lam = (f"{b['lambda']:.2g}" if "lambda" in b else "",) if lambdas else ()
         worst = max(b["distortion"])
         mean = sum(b["distortion"]) / len(b["distortion"])
         db = metrics.psnr(mean)
@@ -151,6 +156,7 @@ def _print_report(r: dict, all_blocks: bool) -> None:
             tile_counts(_labels(b), tile_width),
             f"{worst:.5f}",
             psnr,
+            *lam,
         )
     out_console.print(table)
     if len(rows) < len(r["blocks"]):

@@ -17,6 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from elastictok_cli.cli.interrupts import raise_if_interrupted
 
@@ -32,6 +33,18 @@ ModelOption = Annotated[
 
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
+
+
+class TimeLeftColumn(TimeRemainingColumn):
+    """Time left: the task's `left` field where the work estimates it, else rich's rate."""
+
+    def render(self, task):
+        """The estimate in h:mm:ss, as rich shows it."""
+        left = task.fields.get("left")
+        if left is None or task.finished:
+            return super().render(task)
+        hours, rest = divmod(int(left + 0.5), 3600)
+        return Text(f"{hours}:{rest // 60:02d}:{rest % 60:02d}", style="progress.remaining")
 
 
 class InterruptibleProgress(Progress):
@@ -51,8 +64,9 @@ def progress_bar(quiet: bool, unit: str = "frames") -> Progress:
         MofNCompleteColumn(),
         TextColumn(unit + "  {task.fields[rate]}"),
         TimeElapsedColumn(),
-        # Every block costs about the same, so the mean rate since the start predicts the rest.
-        TimeRemainingColumn(),
+        # Encode passes its own estimate (`codec.eta`); elsewhere every block costs about
+        # the same, so the mean rate since the start predicts the rest.
+        TimeLeftColumn(),
         console=err_console,
         speed_estimate_period=3600,
         disable=quiet or not sys.stderr.isatty(),

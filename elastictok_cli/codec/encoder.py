@@ -13,6 +13,7 @@ import numpy as np
 from elastictok_cli import __version__
 from elastictok_cli.codec import kpredict, search, skip
 from elastictok_cli.codec.engine import TileEngine
+from elastictok_cli.codec.eta import CompileClock
 from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
 from elastictok_cli.codec.ledger import subset_probe
 from elastictok_cli.codec.settings import EncodeSettings
@@ -20,6 +21,7 @@ from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import BlockRecord, ContainerWriter, EncodeFacts, Header, VideoFacts
 from elastictok_cli.container.coding import DEFAULT_RESET
+from elastictok_cli.container.lambdas import encode_lambdas
 from elastictok_cli.container.layout import CONTEXT_CODING
 from elastictok_cli.errors import UsageError
 from elastictok_cli.media import fit_frames, iter_blocks
@@ -89,7 +91,16 @@ class Encoding:
 
     def final_header(self) -> Header:
         """The header with the frame and block counts found by the end of the input."""
-        return self.header.with_video(frames=self.stats.frames, blocks=self.stats.blocks)
+        header = self.header.with_video(frames=self.stats.frames, blocks=self.stats.blocks)
+        return header.with_encode(**self.end_facts())
+
+    def end_facts(self) -> dict:
+        """Encode facts known only at the end: each block's lambda under rate control."""
+        rate = self.stats.extra.get("rate")
+        if not rate:
+            return {}
+        codes, group = encode_lambdas(rate["lambda"])
+        return {"lambdas": codes, "lambda_group": group}
 
 
 def start(
@@ -116,14 +127,27 @@ def start(
     guess = source.frame_count or config.frames_per_block
     header = build_header(loaded, grid, source.fps, guess, settings)
     stats = EncodeStats(width, height, grid.tile_count, config.max_tokens)
+    clock = CompileClock()
+
+    def report(block_stats: EncodeStats) -> None:
+        block_stats.compile_seconds = clock.seconds
+        if on_block:
+            on_block(block_stats)
+
     if settings.rate_mode:
         from elastictok_cli.codec import rated
 
         facts = (header, source.frame_count, source.fps)
-        blocks = rated.start_blocks(frames, grid, loaded, settings, stats, on_block, *facts)
-        return Encoding(header, blocks, stats)
-    blocks = _coded_blocks(frames, grid, loaded, settings, stats, on_block)
-    return Encoding(header, blocks, stats)
+        blocks = rated.start_blocks(frames, grid, loaded, settings, stats, report, *facts)
+    else:
+        blocks = _coded_blocks(frames, grid, loaded, settings, stats, report)
+    return Encoding(header, _clocked(blocks, clock), stats)
+
+
+def _clocked(blocks: Iterator[BlockRecord], clock: CompileClock) -> Iterator[BlockRecord]:
+    """The blocks, with JAX's compile time counted while they are coded."""
+    with clock:
+        yield from blocks
 
 
 def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[BlockRecord]:
@@ -207,6 +231,8 @@ def encode(
         for record in run.blocks:
             writer.write_block(record)
         writer.update_video(frames=run.stats.frames, blocks=run.stats.blocks)
+        if run.end_facts():
+            writer.update_encode(**run.end_facts())
     run.stats.bytes = os.path.getsize(writer.path)
     run.stats.seconds = time.perf_counter() - started
     return run.stats

@@ -48,7 +48,8 @@ class BitPricer:
 
     def __init__(self, header, tables: TokenTables | None):
         """Mirror the writer the header and tables describe (context-coded or bit-packed)."""
-        wire, head = encode_head(header.to_dict())
+        # The header the file ends with: it gains each block's lambda, one byte per block.
+        wire, head = encode_head(header.with_encode(lambdas=b"").to_dict())
         self.geometry = BlockGeometry.from_header(wire, container_layout.version_for(wire))
         self.fixed_bytes = len(head) + container_layout.TAIL_SIZE
         self.tables = tables if self.geometry.digits else None
@@ -106,9 +107,10 @@ class BitPricer:
         return self.block_bytes(record, coded)
 
     def block_bytes(self, record: BlockRecord, coded: bytes) -> int:
-        """Bytes of a sealed record with its ids' `coded` bytes, plus its index entry."""
+        """Bytes a block adds to the file: its sealed record with its ids' `coded` bytes,
+        its index entry and its lambda's byte in the header."""
         payload = encode_payload(record, self.geometry, coded)
-        return len(seal(payload, record.index, self._compressor)) + 4
+        return len(seal(payload, record.index, self._compressor)) + 4 + 1
 
     def floor_bytes(self, blocks: int) -> int:
         """The smallest file of `blocks` blocks this header allows: every tile skipped."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from elastictok_cli.codec import skip
-from elastictok_cli.codec.control import RateController, even_budget, plan_from
+from elastictok_cli.codec.control import LAMBDA_RANGE, RateController, even_budget, plan_from
 from elastictok_cli.codec.frames import block_patches, real_weights
 from elastictok_cli.codec.ledger import SearchSpace, subset_probe
 from elastictok_cli.codec.rate import BitPricer
@@ -196,10 +196,14 @@ class _Run:
             stats.extra["rate"] = {
                 "mode": settings.rate_mode,
                 "lambda": lambdas,
-                "bits": bits_out,  # the block's record and index entry, as written
+                "bits": bits_out,  # the block's record, index entry and lambda byte
                 "estimated_token_bits": estimates,  # what the choice priced its ids at
                 "empty_block_bits": 8 * pricer.empty_bytes,
             }
+            if controller is not None:  # the file size aimed at, for the blocks so far
+                stats.extra["rate"]["target_bytes"] = round(self.total(stats.blocks))
+                # Lambda can go no lower: every tile keeps the tokens that cost it least.
+                stats.extra["rate"]["lambda_at_floor"] = lam <= LAMBDA_RANGE[0] * 1.01
             stats.seconds = time.perf_counter() - started
             if self.on_block and not quiet:
                 self.on_block(stats)

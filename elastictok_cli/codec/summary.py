@@ -25,6 +25,7 @@ class EncodeStats:
     pixels: float = 0.0
     bytes: int = 0
     seconds: float = 0.0
+    compile_seconds: float = 0.0  # of `seconds`, JAX tracing and compiling pass shapes
     extra: dict = field(default_factory=dict)
 
     def add_block(
@@ -73,6 +74,7 @@ class EncodeStats:
             "tile_blocks_missing_target": self.tile_blocks_missing_target,
             "tile_blocks_skipped": self.tile_blocks_skipped,
             "seconds": self.seconds,
+            "compile_seconds": self.compile_seconds,
             "frames_per_second": self.frames / self.seconds if self.seconds else 0.0,
             **self.extra,
         }

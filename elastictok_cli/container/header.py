@@ -250,6 +250,12 @@ def _check_encode(encode: dict) -> None:
         raise _fail("encode.threshold", "not finite")
     _text(encode, "search", "encode.search")
     _text(encode, "tool_version", "encode.tool_version")
+    lambdas = encode.get("lambdas")
+    if lambdas is not None and not isinstance(lambdas, bytes):
+        raise _fail("encode.lambdas", "not bytes")
+    group = encode.get("lambda_group", 1)
+    if isinstance(group, bool) or not isinstance(group, int) or group < 1:
+        raise _fail("encode.lambda_group", "not a positive int")
 
 
 def validate_header(header: Any) -> dict:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 
 from elastictok_cli.container.errors import ContainerError
+from elastictok_cli.container.lambdas import decode_lambdas
 from elastictok_cli.container.reader import ContainerReader
 from elastictok_cli.container.salvage import Salvage
 
 _BLOCK_PREFIX = re.compile(r"block \d+: ")
+_LAMBDA_KEYS = ("lambdas", "lambda_group")  # bytes in the header; reported per block
 
 
 def _readable(record, size: int) -> dict:
@@ -68,6 +70,13 @@ def _document(reader: ContainerReader, size: int, blocks: list[dict], file_damag
     total = sum(sum(b["tokens"]) for b in readable)
     pixels = video.frames * video.width * video.height
     worst = max((max(b["distortion"]) for b in readable), default=0.0)
+    encode = {k: v for k, v in reader.wire["encode"].items() if k not in _LAMBDA_KEYS}
+    if header.encode.lambdas is not None:
+        # The stored bytes become each block's lambda, in the blocks' own entries.
+        lambdas = decode_lambdas(header.encode.lambdas, header.encode.lambda_group, len(blocks))
+        for block, lam in zip(blocks, lambdas, strict=True):
+            if lam is not None and not block.get("damaged"):
+                block["lambda"] = lam
     return {
         "format_version": reader.format_version,
         "file": {"path": str(reader.name), "bytes": size},
@@ -87,7 +96,7 @@ def _document(reader: ContainerReader, size: int, blocks: list[dict], file_damag
             "tiles_x": video.tiles_x,
             "tiles_y": video.tiles_y,
         },
-        "encode": reader.wire["encode"],
+        "encode": encode,
         "coding": {
             "token_coding": header.token_coding,
             "token_tables": header.token_tables,

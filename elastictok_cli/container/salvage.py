@@ -283,6 +283,10 @@ def repair_file(source, output: str | os.PathLike, *, force: bool = False) -> di
         }
         repaired = {k: v for k, v in wire.items() if k != "repair"}
         repaired["video"] = {**wire["video"], "frames": frames, "blocks": len(kept)}
+        if kept != list(range(len(kept))):  # renumbered: the stored lambdas no longer line up
+            repaired["encode"] = {
+                k: v for k, v in wire["encode"].items() if k not in ("lambdas", "lambda_group")
+            }
         repaired["repair"] = note
         with ContainerWriter(output, repaired, force=force) as writer:
             for number, found in enumerate(salvage.scan()):

@@ -27,6 +27,8 @@ _OMIT_WHEN = {
     "skip_tiles": False,
     "passes": None,
     "preset": None,
+    "lambdas": None,
+    "lambda_group": 1,
 }
 
 
@@ -158,6 +160,8 @@ class EncodeFacts:
     skip_tiles: bool = False  # the encoder could skip tiles (then the file is format v2)
     passes: int | None = None  # rate control to a size or bitrate: 1 or 2 passes
     preset: str | None = None  # fast, medium or slow: how hard the search worked
+    lambdas: bytes | None = None  # rate control: each block's lambda (container.lambdas)
+    lambda_group: int = 1  # blocks per byte of `lambdas` (more than 1 only in huge files)
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -219,3 +223,7 @@ class Header:
     def with_video(self, **facts: int) -> Header:
         """A copy with some video facts replaced (e.g. the frame count found at the end)."""
         return dataclasses.replace(self, video=dataclasses.replace(self.video, **facts))
+
+    def with_encode(self, **facts) -> Header:
+        """A copy with some encode facts replaced (e.g. the lambdas known at the end)."""
+        return dataclasses.replace(self, encode=dataclasses.replace(self.encode, **facts))

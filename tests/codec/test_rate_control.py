@@ -11,6 +11,7 @@ from support.models import make_model_folder
 from elastictok_cli import api
 from elastictok_cli.codec.control import WINDOW
 from elastictok_cli.codec.rate import parse_amount
+from elastictok_cli.container.lambdas import decode_lambdas
 from elastictok_cli.errors import UsageError
 
 OVERSHOOT = 0.03  # docs/CLI.md: a size-controlled file ends at most 3% above its target
@@ -57,6 +58,8 @@ def test_lambda_trades_bits_for_distortion_and_decodes_as_usual(tmp_path, tiny):
         header = api.read_header(out)
         assert header.encode.metric == "lambda" and header.encode.threshold == lam
         assert header.encode.search == "rdo" and header.encode.passes is None
+        stored = decode_lambdas(header.encode.lambdas, header.encode.lambda_group, 16)
+        assert np.allclose(stored, summary["rate"]["lambda"], rtol=0.06)  # 1 byte on log scale
         decoded = np.stack(list(api.decode(out, model)))
         assert decoded.shape == frames.shape
         assert sum(summary["rate"]["bits"]) // 8 < summary["bytes"]  # plus header and tail
@@ -90,8 +93,34 @@ def test_size_on_stdin_and_impossible_targets(tmp_path, tiny):
     assert summary["bytes"] <= 1200 * (1 + OVERSHOOT) and summary["frames"] == 24
     report = json.loads(run("inspect", out, "--json").stdout)
     assert report["encode"]["metric"] == "size" and report["encode"]["passes"] == 1
+    # Each block's lambda, as the encode steered it, and the header's bytes not repeated.
+    shown = [b["lambda"] for b in report["blocks"]]
+    assert np.allclose(shown, summary["rate"]["lambda"], rtol=0.06)
+    assert "lambdas" not in report["encode"]
+    assert "lambda" in run("inspect", out).stdout.decode()
     for flags in (("--size", "100"), ("--bitrate", "0"), ("--bitrate", "-3k"), ("--size", "2Q")):
         result = run("encode", y4m, "-o", tmp_path / "x.etok", "--model", str(model.folder), *flags)
         err = result.stderr.decode()
         assert result.returncode == 2 and err.count("\n") == 1, err
         assert not (tmp_path / "x.etok").exists()
+
+
+def test_a_size_beyond_what_the_input_can_spend_ends_below_it_with_a_note(tmp_path, tiny):
+    model, frames = tiny
+    y4m = write_with_pyav(
+        tmp_path / "c.y4m",
+        list(frames[:8]),
+        codec="rawvideo",
+        pix_fmt="yuv444p",
+        muxer="yuv4mpegpipe",
+    )
+    out = tmp_path / "big.etok"
+    result = run("encode", y4m, "-o", out, "--model", str(model.folder), "--size", "5M")
+    assert result.returncode == 0, result.stderr.decode()
+    err = " ".join(result.stderr.decode().split())
+    assert "below the target of 5,000,000 bytes" in err and "lower its distortion most" in err
+    quiet = run(
+        "encode", y4m, "-o", out, "--model", str(model.folder), "--size", "5M", "--json", "--force"
+    )
+    summary = json.loads(quiet.stdout)
+    assert summary["rate"]["lambda_at_floor"] and summary["rate"]["target_bytes"] == 5_000_000

@@ -187,3 +187,23 @@ def test_runs():
 def test_fuzz_corpus_replays_through_the_scanner(chunk):
     for path in INPUTS[chunk::2]:
         one_repair_input(path.read_bytes())
+
+
+def test_repair_drops_the_lambdas_only_when_blocks_are_renumbered(sample, tmp_path):
+    header = make_header(frames=37)
+    header["encode"]["lambdas"] = bytes(range(10, 20))  # one per block, as a rated encode
+    data = write_file(tmp_path / "rated.etok", header, sample["records"])
+    with ContainerReader(io.BytesIO(data)) as reader:
+        assert reader.header.encode.lambdas == bytes(range(10, 20))
+    with Salvage(data) as salvage:  # the longer header moves every record
+        spans = [(f.offset, f.offset + f.size) for f in salvage.scan()]
+    damaged = bytearray(data)
+    damaged[spans[3][0] + 9] ^= 0x20
+    repair_file(bytes(damaged), tmp_path / "gap.etok")
+    with ContainerReader(tmp_path / "gap.etok") as reader:
+        assert reader.header.encode.lambdas is None  # block 4 is now block 3
+        assert len(reader) == 9
+    repair_file(data[: spans[8][1] + 3], tmp_path / "cut.etok")
+    with ContainerReader(tmp_path / "cut.etok") as reader:
+        assert reader.header.encode.lambdas == bytes(range(10, 20))  # 0..8 still line up
+        assert len(reader) == 9
