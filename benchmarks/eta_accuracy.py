@@ -4,8 +4,9 @@ Run: python benchmarks/eta_accuracy.py FOOTAGE_DIR [--clips a.avi,b.avi] [--fram
      [--crop 320x240] [--preset medium] [--mse 0.003] [--marks marks.json]
      python benchmarks/eta_accuracy.py --replay marks.json
 
-Encodes each clip once through the API, noting after every block the time, the frames
-done and JAX's compile seconds so far (`--marks` saves them). Then replays two rules on
+Encodes each clip once through the API, each in a fresh process as every CLI encode is
+(`--warm`: all in one), noting after every block the time, the frames done and JAX's
+compile seconds so far (`--marks` saves them). Then replays two rules on
 those marks and compares each estimate with the time the encode then really took:
 - "mean rate": the frames left over the mean rate since the first block (the bar's rule
   before `codec.eta`, rich's TimeRemainingColumn with a window longer than any encode);
@@ -18,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import time
 
 import av
@@ -67,6 +70,14 @@ def record(path: str, args) -> dict:
     return {"frames": len(frames), "shape": list(frames.shape[1:3]), "marks": marks}
 
 
+def record_fresh(name: str, args) -> dict:
+    """`record` in a new process: the compiles happen again, as in every CLI encode."""
+    command = [sys.executable, __file__, args.footage, "--one", name, "--frames", str(args.frames)]
+    command += ["--crop", args.crop]
+    command += [f"--{k}={v}" for k, v in (("mse", args.mse), ("preset", args.preset)) if v]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
 def mean_rate(marks, total):
     """Estimates of the old rule: frames left over the mean rate since the first block."""
     t0, f0, _ = marks[0]
@@ -82,30 +93,38 @@ def recent_compute(marks, total):
     return [clock.update(t, f, c) for t, f, c in marks]
 
 
-def errors(marks, total, estimates) -> list[tuple[float, float]]:
-    """(share done, relative error) from 10% of the work on, while time is left."""
+def errors(marks, total, estimates) -> dict:
+    """Relative errors of the time left from 10% to 90% done, and of the finish time it
+    implies (elapsed plus left, against the real total) from 10% on."""
     end = marks[-1][0]
-    out = []
+    left, finish, early = [], [], []
     for (t, f, _), est in zip(marks, estimates, strict=True):
-        real = end - t
-        if f / total >= 0.1 and real > 0 and est is not None:
-            out.append((f / total, abs(est - real) / real))
-    return out
+        share = f / total
+        if share < 0.1 or est is None or end - t <= 0:
+            continue
+        finish.append(abs(t + est - end) / end)
+        if share <= 0.9:
+            left.append(abs(est - (end - t)) / (end - t))
+            if share < 0.2:
+                early.append(left[-1])
+    return {"left": left, "finish": finish, "early": early}
 
 
 def table(runs: dict) -> None:
     """The markdown table of both rules on every clip."""
-    print("| clip | seconds | compile s | rule | largest error from 10% | median | at 10-20% |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| clip | seconds | compile s | rule | time left, 10-90% done: largest error | median "
+        "| at 10-20% | finish time from 10%: largest error |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, run in runs.items():
         marks, total = run["marks"], run["frames"]
         for rule, fn in (("mean rate", mean_rate), ("recent compute", recent_compute)):
-            errs = errors(marks, total, fn(marks, total))
-            early = ", ".join(f"{e:.0%}" for share, e in errs if share < 0.2)
+            e = errors(marks, total, fn(marks, total))
             print(
                 f"| {name} | {marks[-1][0]:.0f} | {marks[-1][2]:.1f} | {rule} "
-                f"| {max(e for _, e in errs):.0%} | {np.median([e for _, e in errs]):.0%} "
-                f"| {early} |"
+                f"| {max(e['left'], default=0):.0%} | {np.median(e['left']):.0%} "
+                f"| {', '.join(f'{x:.0%}' for x in e['early'])} | {max(e['finish']):.0%} |"
             )
 
 
@@ -120,7 +139,22 @@ def main() -> None:
     parser.add_argument("--preset", default=None)
     parser.add_argument("--marks", help="save the marks here")
     parser.add_argument("--replay", help="replay saved marks instead of encoding")
+    parser.add_argument(
+        "--warm",
+        dest="fresh",
+        action="store_false",
+        help="encode every clip in this process (compiled once) instead of a fresh one each, "
+        "as every CLI encode is",
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # a fresh process's single clip
     args = parser.parse_args()
+    if args.one:
+        from elastictok_cli import api
+
+        api.use_cpu_defaults()
+        args.model = api.load_model()
+        json.dump(record(find(args.footage, args.one), args), sys.stdout)
+        return
     if args.replay:
         with open(args.replay) as handle:
             runs = json.load(handle)
@@ -131,7 +165,9 @@ def main() -> None:
         args.model = api.load_model()
         runs = {}
         for name in args.clips.split(","):
-            runs[name] = record(find(args.footage, name), args)
+            runs[name] = (
+                record_fresh(name, args) if args.fresh else record(find(args.footage, name), args)
+            )
             print(name, f"{runs[name]['marks'][-1][0]:.1f} s", flush=True)
             if args.marks:
                 with open(args.marks, "w") as handle:

@@ -11,7 +11,7 @@ target, spend what that gained on smaller k (`codec.descent`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -140,6 +140,9 @@ class TileEngine:
         self._graphdef, self._state = nnx.split(model)
         self.enc_cache = streaming.empty_cache(config, tiles, decoder=False)
         self.dec_cache = streaming.empty_cache(config, tiles, decoder=True)
+        # Rate mode: (streams, ks, distortions, ids) -> a cost per pair. When set, probes
+        # return it and each tile keeps its cheapest probe instead of the target's choice.
+        self.rank: Callable[..., np.ndarray] | None = None
 
     # --- encoding -------------------------------------------------------------------------
 
@@ -195,15 +198,23 @@ class TileEngine:
         )
         self.passes += 1
         dist = np.asarray(dist, np.float64)[:n]
+        if self.rank is not None:
+            dist = np.asarray(self.rank(np.asarray(streams), np.asarray(ks), dist, outputs[0]))
         src = np.full(self.tiles, -1)
         for i in range(n):
             t, k, d = int(streams[i]), int(ks[i]), float(dist[i])
             kept_k, kept_d = self._kept_k[t], self._kept_d[t]
-            if force or kept_k < 0 or preferred(k, d, kept_k, kept_d, self._threshold):
+            if force or kept_k < 0 or self._better(k, d, kept_k, kept_d):
                 src[t], self._kept_k[t], self._kept_d[t] = i, k, d
         if (src >= 0).any():
             self._keep(outputs, src)
         return dist
+
+    def _better(self, k: int, d: float, kept_k: int, kept_d: float) -> bool:
+        """Whether a probe replaces the tile's kept one: by the target, or by cost."""
+        if self.rank is None:
+            return preferred(k, d, kept_k, kept_d, self._threshold)
+        return (d, k) < (kept_d, kept_k)
 
     def _keep(self, outputs, src: np.ndarray) -> None:
         """Copy the chosen pair of each tile (src >= 0) into the kept entries."""

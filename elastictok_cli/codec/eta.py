@@ -6,13 +6,11 @@ to start its search from, and later blocks skip still tiles. A rate measured ove
 whole encode so far (what a progress bar does by default) therefore stays too slow for
 a long time: replayed on real encodes it was 2-7 times too long at 10-20% done
 (benchmarks/RESULTS.md). Here compile seconds are counted apart (JAX reports them), the
-first block is left out once later ones exist, and the cost per frame is a mean over
-the last few blocks, so the estimate follows the rate the encode has settled into.
+first two blocks are left out once later ones exist, and the cost per frame is a mean
+over the last few blocks, so the estimate follows the rate the encode has settled into.
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 COMPILE_EVENTS = (
     "/jax/core/compile/jaxpr_trace_duration",
@@ -20,6 +18,10 @@ COMPILE_EVENTS = (
     "/jax/core/compile/backend_compile_duration",
 )
 RECENT_BLOCKS = 6  # blocks the cost per frame is averaged over
+WARMUP_BLOCKS = 2  # left out once a later block exists: they search cold and skip little
+# Later blocks' compute per frame against the first block's, measured on five real clips
+# (benchmarks/eta_accuracy.py: 0.25 to 0.6, median 0.4): the guess before a second block.
+FIRST_BLOCK_SHARE = 0.4
 
 
 class CompileClock:
@@ -54,8 +56,8 @@ class TimeLeft:
         """`started`: the clock reading when the encode began (any monotonic seconds)."""
         self.total, self.recent = total, recent
         self._last = (started, 0, 0.0)  # time, frames done, compile seconds at the last update
-        self._costs: deque[float] = deque(maxlen=recent + 1)  # compute seconds per frame
-        self._weights: deque[int] = deque(maxlen=recent + 1)
+        self._costs: list[float] = []  # compute seconds per frame, by block
+        self._frames: list[int] = []
 
     def update(self, now: float, frames: int, compile_seconds: float) -> float | None:
         """Fold in a finished block; the seconds left (None while unknown)."""
@@ -63,16 +65,23 @@ class TimeLeft:
         if frames > done:
             compute = max(0.0, (now - then) - (compile_seconds - compiled))
             self._costs.append(compute / (frames - done))
-            self._weights.append(frames - done)
+            self._frames.append(frames - done)
+            # Only the warm-up and the recent window are ever read.
+            if len(self._costs) > WARMUP_BLOCKS + self.recent:
+                del self._costs[WARMUP_BLOCKS], self._frames[WARMUP_BLOCKS]
         self._last = (now, frames, compile_seconds)
         return self.left()
 
+    def per_frame(self) -> float:
+        """Compute seconds a frame still to come is expected to cost."""
+        if len(self._costs) == 1:
+            return self._costs[0] * FIRST_BLOCK_SHARE
+        skip = min(WARMUP_BLOCKS, len(self._costs) - 1)
+        costs, frames = self._costs[skip:][-self.recent :], self._frames[skip:][-self.recent :]
+        return sum(c * n for c, n in zip(costs, frames, strict=True)) / sum(frames)
+
     def left(self) -> float | None:
-        """The frames still to encode times the recent compute cost per frame."""
+        """The frames still to encode times the expected compute per frame."""
         if self.total is None or not self._costs:
             return None
-        costs, weights = list(self._costs), list(self._weights)
-        if len(costs) > 1:  # the first block, or the oldest of the window, is left out
-            costs, weights = costs[1:], weights[1:]
-        per_frame = sum(c * w for c, w in zip(costs, weights, strict=True)) / sum(weights)
-        return max(0, self.total - self._last[1]) * per_frame
+        return max(0, self.total - self._last[1]) * self.per_frame()

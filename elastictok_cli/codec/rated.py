@@ -16,10 +16,11 @@ import numpy as np
 
 from elastictok_cli.codec import skip
 from elastictok_cli.codec.control import LAMBDA_RANGE, RateController, even_budget, plan_from
+from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import block_patches, real_weights
 from elastictok_cli.codec.ledger import SearchSpace, subset_probe
 from elastictok_cli.codec.rate import BitPricer
-from elastictok_cli.codec.rdo import BlockCurve, RateEngine, Scorer, rd_search
+from elastictok_cli.codec.rdo import BlockCurve, Scorer, rd_search
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.container import BlockRecord
 from elastictok_cli.errors import UsageError
@@ -123,7 +124,7 @@ class _Run:
         stats = stats or self.stats
         config, grid, settings = self.loaded.config, self.grid, self.settings
         pricer = self.pricer()
-        engine = RateEngine(self.loaded.model, grid.tile_count)
+        engine = TileEngine(self.loaded.model, grid.tile_count)
         space = SearchSpace(config.min_tokens, config.max_tokens, -math.inf)
         weights: dict[int, np.ndarray] = {}
         hint, recon = None, None
@@ -147,7 +148,7 @@ class _Run:
                     curve.options[t][0] = (float(held_error[t]), 0.0)
                 # No coded k can cost less than its bits alone: such a tile skips unprobed.
                 unprobed = held_error <= lam * cheapest / pixels
-            engine.scorer = Scorer(pricer, curve, lam)
+            engine.rank = Scorer(pricer, curve, lam)
             engine.begin_block(patches, weight, -math.inf)
             coded = np.flatnonzero(~unprobed)
             if len(coded):
@@ -157,7 +158,7 @@ class _Run:
                 )
             if controller is not None:
                 lam = controller.settle(curve)
-            engine.scorer.lam = lam
+            engine.rank.lam = lam
             ks, _, bits = curve.choose(lam)
             active = ks > 0
             code = engine.finish_block(ks, settings.optimize, active)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from elastictok_cli.codec import entries
-from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.ledger import Ledger, SearchSpace, gap, log_candidates
 
 GRID = 6  # log-spaced k probed on a tile's first block
@@ -59,41 +57,8 @@ class BlockCurve:
         return self._flat
 
 
-class RateEngine(TileEngine):
-    """The tile engine keeping, per tile, the probe its `scorer` finds cheapest (not by target).
-
-    Each pass is made with `force` so every pair reaches `_keep` with the pass's ids; the
-    kept entries are then put back but for the pairs the scorer ranks below what was kept.
-    """
-
-    scorer = None  # (streams, ks, dist, ids) -> cost per pair; set for each block
-
-    def _keep(self, outputs, src: np.ndarray) -> None:
-        """Remember the pass's outputs for `_probe_pairs`; keep as the engine does."""
-        self._outputs = outputs
-        super()._keep(outputs, src)
-
-    def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force: bool) -> np.ndarray:
-        """One model pass over the pairs; keep each tile's cheapest probe; return the costs."""
-        store, kept_k, kept_d = self._store, self._kept_k.copy(), self._kept_d.copy()
-        dist = super()._probe_pairs(streams, ks, force=True)
-        outputs = self._outputs
-        cost = self.scorer(np.asarray(streams), np.asarray(ks), dist, outputs[0])
-        src = np.full(self.tiles, -1)
-        pairs = zip(np.asarray(streams).tolist(), np.asarray(ks).tolist(), strict=True)
-        for i, (t, k) in enumerate(pairs):
-            if force or kept_k[t] < 0 or (cost[i], k) < (kept_d[t], kept_k[t]):
-                src[t], kept_k[t], kept_d[t] = i, k, cost[i]
-        self._kept_k, self._kept_d = kept_k, kept_d
-        if store is None:
-            self._store = entries.take(outputs, np.maximum(src, 0))
-        else:
-            self._store = entries.adopt(store, outputs, src)
-        return cost
-
-
 class Scorer:
-    """The engine's probe ranking in rate mode: prices each probe, returns D + lam * bpp."""
+    """The engine's probe ranking in rate mode (`TileEngine.rank`): D + lam * bpp per probe."""
 
     def __init__(self, pricer, curve: BlockCurve, lam: float):
         """Record every probe into `curve`; rank by cost at `lam`."""

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from elastictok_cli.codec.eta import CompileClock, TimeLeft
+from elastictok_cli.codec.eta import FIRST_BLOCK_SHARE, CompileClock, TimeLeft
 
 
 def test_compile_time_is_counted_while_entered_only():
@@ -20,17 +20,19 @@ def test_unknown_length_has_no_estimate():
     assert TimeLeft(None, 0.0).update(5.0, 4, 0.0) is None
 
 
-def test_the_first_block_alone_is_all_there_is_to_go_by():
+def test_the_first_block_alone_is_discounted_as_measured():
     # 4 frames in 10 s of which 6 s compiling: 1 s per frame of compute, 96 frames left.
-    assert TimeLeft(100, 0.0).update(10.0, 4, 6.0) == pytest.approx(96.0)
+    expected = 96.0 * FIRST_BLOCK_SHARE
+    assert TimeLeft(100, 0.0).update(10.0, 4, 6.0) == pytest.approx(expected)
 
 
 def test_later_blocks_set_the_rate_and_compiling_is_set_apart():
     clock = TimeLeft(40, 0.0)
     clock.update(30.0, 4, 10.0)  # a slow first block: compiles, nothing to skip yet
-    clock.update(34.0, 8, 10.0)  # then 1 s per frame
-    left = clock.update(40.0, 12, 12.0)  # 6 s, 2 of them compiling a new shape
-    assert left == pytest.approx(28 * 1.0)
+    assert clock.update(38.0, 8, 10.0) == pytest.approx(32 * 2.0)  # block 1 alone: 2 s/frame
+    clock.update(42.0, 12, 10.0)  # then 1 s per frame
+    left = clock.update(48.0, 16, 12.0)  # 6 s, 2 of them compiling a new shape
+    assert left == pytest.approx(24 * 1.0)  # the warm-up blocks are left out
 
 
 def test_the_window_follows_a_change_of_pace():
