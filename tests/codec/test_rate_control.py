@@ -17,6 +17,13 @@ from elastictok_cli.errors import UsageError
 OVERSHOOT = 0.03  # docs/CLI.md: a size-controlled file ends at most 3% above its target
 
 
+def lossless_y4m(path, frames):
+    """The frames as a raw 4:4:4 Y4M stream, what a pipe from ffmpeg would carry."""
+    return write_with_pyav(
+        path, list(frames), codec="rawvideo", pix_fmt="yuv444p", muxer="yuv4mpegpipe"
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """The tiny random model and a clip that turns from calm gradients to noise halfway."""
@@ -68,13 +75,7 @@ def test_lambda_trades_bits_for_distortion_and_decodes_as_usual(tmp_path, tiny):
 
 def test_size_on_stdin_and_impossible_targets(tmp_path, tiny):
     model, frames = tiny
-    y4m = write_with_pyav(
-        tmp_path / "c.y4m",
-        list(frames[:24]),
-        codec="rawvideo",
-        pix_fmt="yuv444p",
-        muxer="yuv4mpegpipe",
-    )
+    y4m = lossless_y4m(tmp_path / "c.y4m", frames[:24])
     out = tmp_path / "s.etok"
     result = run(
         "encode",
@@ -107,13 +108,7 @@ def test_size_on_stdin_and_impossible_targets(tmp_path, tiny):
 
 def test_a_size_beyond_what_the_input_can_spend_ends_below_it_with_a_note(tmp_path, tiny):
     model, frames = tiny
-    y4m = write_with_pyav(
-        tmp_path / "c.y4m",
-        list(frames[:8]),
-        codec="rawvideo",
-        pix_fmt="yuv444p",
-        muxer="yuv4mpegpipe",
-    )
+    y4m = lossless_y4m(tmp_path / "c.y4m", frames[:8])
     out = tmp_path / "big.etok"
     result = run("encode", y4m, "-o", out, "--model", str(model.folder), "--size", "5M")
     assert result.returncode == 0, result.stderr.decode()

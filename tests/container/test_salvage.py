@@ -8,6 +8,7 @@ import pytest
 import zstandard
 from etok_fuzz_target import one_repair_input
 from etok_samples import make_header, random_records, write_file
+from support.damage import damage
 from test_etok_fuzz_corpus import INPUTS
 
 from elastictok_cli.container import ContainerError, ContainerReader
@@ -94,20 +95,6 @@ def test_a_moved_record_is_not_taken_for_another_block(sample):
     assert [i for i, _ in kept(swapped)] == [0, 1, 3, 4, 5, 6, 7, 8, 9]
 
 
-def damage(data: bytes, rng: np.random.Generator, start: int) -> bytes:
-    """Flip a few bits or overwrite a burst of bytes, mostly after the header."""
-    buf = bytearray(data)
-    low = 0 if rng.random() < 0.1 else start
-    if rng.random() < 0.5:
-        for _ in range(int(rng.integers(1, 9))):
-            buf[int(rng.integers(low, len(buf)))] ^= 1 << int(rng.integers(0, 8))
-    else:
-        at = int(rng.integers(low, len(buf)))
-        burst = rng.integers(0, 256, int(rng.integers(1, 65)), dtype=np.uint8).tobytes()
-        buf[at : at + len(burst)] = burst[: len(buf) - at]
-    return bytes(buf)
-
-
 def check_damaged_copy(data: bytes, damaged: bytes, spans, start, records) -> None:
     """The scanner keeps exactly the untouched blocks, unchanged; header damage keeps none."""
     changed = np.flatnonzero(np.frombuffer(data, np.uint8) != np.frombuffer(damaged, np.uint8))
@@ -125,7 +112,7 @@ def check_damaged_copy(data: bytes, damaged: bytes, spans, start, records) -> No
 def test_damaged_copies_keep_exactly_the_intact_blocks(sample, seed):
     rng = np.random.default_rng(seed)
     for _ in range(100):
-        damaged = damage(sample["data"], rng, sample["start"])
+        damaged = damage(sample["data"], rng, sample["start"], longest_burst=65)
         check_damaged_copy(
             sample["data"], damaged, sample["spans"], sample["start"], sample["records"]
         )
