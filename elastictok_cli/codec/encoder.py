@@ -14,7 +14,7 @@ from elastictok_cli import __version__
 from elastictok_cli.codec import kpredict, search, skip
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.eta import CompileClock
-from elastictok_cli.codec.frames import block_patches, grid_for, real_weights
+from elastictok_cli.codec.frames import encoder_blocks, grid_for
 from elastictok_cli.codec.ledger import subset_probe
 from elastictok_cli.codec.settings import EncodeSettings
 from elastictok_cli.codec.summary import EncodeStats
@@ -24,7 +24,7 @@ from elastictok_cli.container.coding import DEFAULT_RESET
 from elastictok_cli.container.lambdas import encode_lambdas
 from elastictok_cli.container.layout import CONTEXT_CODING
 from elastictok_cli.errors import UsageError
-from elastictok_cli.media import fit_frames, iter_blocks
+from elastictok_cli.media import fit_frames
 from elastictok_cli.model.registry import LoadedModel
 
 
@@ -90,17 +90,14 @@ class Encoding:
     stats: EncodeStats  # grows as `blocks` is consumed
 
     def final_header(self) -> Header:
-        """The header with the frame and block counts found by the end of the input."""
+        """The header with what the end of the input tells: the frame and block counts,
+        and under rate control each block's lambda."""
         header = self.header.with_video(frames=self.stats.frames, blocks=self.stats.blocks)
-        return header.with_encode(**self.end_facts())
-
-    def end_facts(self) -> dict:
-        """Encode facts known only at the end: each block's lambda under rate control."""
         rate = self.stats.extra.get("rate")
         if not rate:
-            return {}
+            return header
         codes, group = encode_lambdas(rate["lambda"])
-        return {"lambdas": codes, "lambda_group": group}
+        return header.with_encode(lambdas=codes, lambda_group=group)
 
 
 def start(
@@ -162,7 +159,6 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         settings.rescue_within,
         settings.rescue_points,
     )
-    weights: dict[int, np.ndarray] = {}
     hint, recon = None, None
     # The fast preset starts every tile from a predicted k instead of its previous one.
     predictor = kpredict.KPredictor.load(loaded.folder) if settings.search == "verify" else None
@@ -171,20 +167,16 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
     # last coded block could not reach it, the error that block did reach.
     bar = np.full(grid.tile_count, space.threshold)
     start_time = time.perf_counter()
-    for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
-        if real not in weights:
-            weights[real] = real_weights(grid, config, real)
-        patches = block_patches(block, grid, config)
+    for index, patches, weight, real in encoder_blocks(frames, grid, config):
         skipped = np.zeros(grid.tile_count, bool)
         if settings.skips and recon is not None:
-            held = skip.held_block(recon, config, grid.tile_count)
-            held_error = skip.skip_distortion(patches, held, weights[real])
+            held, held_error = skip.hold(recon, patches, weight, config)
             skipped = held_error <= bar
         start = hint
         if predictor is not None:
             feats = kpredict.features(patches, previous, hint, space.threshold, space)
             start, previous = predictor.predict(feats, space), patches
-        code = _code_block(engine, patches, weights[real], space, settings, start, ~skipped)
+        code = _code_block(engine, patches, weight, space, settings, start, ~skipped)
         if skipped.any():
             code.distortion = np.where(skipped, held_error, code.distortion)
             code.recon = skip.with_held(code.recon, held, skipped)
@@ -197,7 +189,7 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
             index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion, tuple(skipped)
         )
         missed = 0 if settings.tokens else int((code.distortion > space.threshold).sum())
-        pixel_counts = weights[real].sum(axis=(1, 2))
+        pixel_counts = weight.sum(axis=(1, 2))
         stats.add_block(
             real,
             int(code.keep.sum()),
@@ -230,9 +222,7 @@ def encode(
     with ContainerWriter(out_path, run.header, force=force, tables=tables) as writer:
         for record in run.blocks:
             writer.write_block(record)
-        writer.update_video(frames=run.stats.frames, blocks=run.stats.blocks)
-        if run.end_facts():
-            writer.update_encode(**run.end_facts())
+        writer.update_header(run.final_header())
     run.stats.bytes = os.path.getsize(writer.path)
     run.stats.seconds = time.perf_counter() - started
     return run.stats

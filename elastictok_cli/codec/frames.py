@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from elastictok_cli.codec.pixels import from_model_range, to_model_range
 from elastictok_cli.codec.tiling import TileGrid, merge_tiles, split_tiles
+from elastictok_cli.media import iter_blocks
 from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.patching import patchify, unpatchify
 
@@ -13,6 +16,21 @@ from elastictok_cli.model.patching import patchify, unpatchify
 def grid_for(config: ModelConfig, width: int, height: int) -> TileGrid:
     """The tile grid covering a frame of this size with the model's native tiles."""
     return TileGrid(height=height, width=width, tile_h=config.tile_height, tile_w=config.tile_width)
+
+
+def encoder_blocks(
+    frames: Iterable[np.ndarray], grid: TileGrid, config: ModelConfig
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, int]]:
+    """(index, patches, real-pixel weights, real frames) of each block of `frames`.
+
+    Weights depend only on how many frames are real (the last block may be short), so
+    each count's are made once.
+    """
+    weights: dict[int, np.ndarray] = {}
+    for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
+        if real not in weights:
+            weights[real] = real_weights(grid, config, real)
+        yield index, block_patches(block, grid, config), weights[real], real
 
 
 def block_patches(block: np.ndarray, grid: TileGrid, config: ModelConfig) -> np.ndarray:

@@ -17,14 +17,13 @@ import numpy as np
 from elastictok_cli.codec import skip
 from elastictok_cli.codec.control import LAMBDA_RANGE, RateController, even_budget, plan_from
 from elastictok_cli.codec.engine import TileEngine
-from elastictok_cli.codec.frames import block_patches, real_weights
+from elastictok_cli.codec.frames import encoder_blocks
 from elastictok_cli.codec.ledger import SearchSpace, subset_probe
 from elastictok_cli.codec.rate import BitPricer
 from elastictok_cli.codec.rdo import BlockCurve, Scorer, rd_search
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.container import BlockRecord
 from elastictok_cli.errors import UsageError
-from elastictok_cli.media import iter_blocks
 
 
 def start_blocks(frames, grid, loaded, settings, stats, on_block, header, frame_count, fps):
@@ -126,24 +125,18 @@ class _Run:
         pricer = self.pricer()
         engine = TileEngine(self.loaded.model, grid.tile_count)
         space = SearchSpace(config.min_tokens, config.max_tokens, -math.inf)
-        weights: dict[int, np.ndarray] = {}
         hint, recon = None, None
         cheapest = np.full(grid.tile_count, np.inf)  # fewest bits any probe of the tile cost
         lambdas, bits_out, estimates = [], [], []
         started = time.perf_counter()
-        for index, (block, real) in enumerate(iter_blocks(frames, config.frames_per_block)):
-            if real not in weights:
-                weights[real] = real_weights(grid, config, real)
-            weight = weights[real]
-            patches = block_patches(block, grid, config)
+        for index, patches, weight, real in encoder_blocks(frames, grid, config):
             pixels = weight.sum(axis=(1, 2)) / 3
             pricer.begin_block(index)
             curve = BlockCurve(pixels)
             lam = settings.lam if controller is None else controller.lam
             held, unprobed = None, np.zeros(grid.tile_count, bool)
             if settings.skip and recon is not None:
-                held = skip.held_block(recon, config, grid.tile_count)
-                held_error = skip.skip_distortion(patches, held, weight)
+                held, held_error = skip.hold(recon, patches, weight, config)
                 for t in range(grid.tile_count):
                     curve.options[t][0] = (float(held_error[t]), 0.0)
                 # No coded k can cost less than its bits alone: such a tile skips unprobed.

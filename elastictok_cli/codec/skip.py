@@ -29,6 +29,12 @@ def held_block(recon: np.ndarray | None, config: ModelConfig, tiles: int) -> np.
     return np.asarray(patchify(held, config), np.float32)
 
 
+def hold(recon: np.ndarray, patches: np.ndarray, weight: np.ndarray, config: ModelConfig):
+    """The held frames of a block after `recon`, and each tile's distortion showing them."""
+    held = held_block(recon, config, len(patches))
+    return held, skip_distortion(patches, held, weight)
+
+
 def shown(values: np.ndarray) -> np.ndarray:
     """Values as the decoder shows them: through 8-bit pixels and back."""
     return to_model_range(from_model_range(values))

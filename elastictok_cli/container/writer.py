@@ -101,7 +101,7 @@ class ContainerWriter:
 
     @property
     def header(self) -> Header:
-        """The header as written (typed), with any correction from `update_video`/`_encode`."""
+        """The header as written (typed), with any correction from `update_header`."""
         return Header.from_dict(self.wire)
 
     @property
@@ -139,21 +139,16 @@ class ContainerWriter:
 
     def update_video(self, **facts: int) -> None:
         """Correct video facts unknown when writing began (e.g. `frames`, `blocks` from stdin)."""
-        self._update("video", facts)
+        self.update_header(self.header.with_video(**facts))
 
-    def update_encode(self, **facts) -> None:
-        """Add encode facts known only at the end (e.g. each block's `lambdas`)."""
-        self._update("encode", facts)
-
-    def _update(self, section: str, facts: dict) -> None:
-        """Replace some facts of one header section; the file's header is rewritten on close."""
+    def update_header(self, header: Header | Mapping) -> None:
+        """Replace the header by one known only at the end (the true frame count, each
+        block's lambda); it must keep the tile grid. The file's header is rewritten on close."""
         if self._closed:
             raise ValueError("the container is already closed")
-        header = copy.deepcopy(self.wire)
-        header[section].update(facts)
-        validated, _ = encode_head(header)
+        validated, _ = encode_head(header.to_dict() if isinstance(header, Header) else header)
         if BlockGeometry.from_header(validated, self._geometry.version) != self._geometry:
-            raise ValueError(f"update_{section} cannot change the tile grid")
+            raise ValueError("the new header changes the tile grid")
         self.wire, self._header_changed = validated, True
 
     def close(self) -> None:
