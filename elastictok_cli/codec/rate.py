@@ -21,7 +21,7 @@ from elastictok_cli.container.writer import encode_head
 from elastictok_cli.entropy import CoderState, TokenTables
 from elastictok_cli.entropy import encode_block as encode_ids
 from elastictok_cli.entropy.adaptive import TOTAL, frequencies
-from elastictok_cli.entropy.contexts import NONE, Neighbours, previous_frame
+from elastictok_cli.entropy.contexts import NONE, Neighbours, digit_context, previous_frame
 from elastictok_cli.errors import UsageError
 
 WRITER_LEVEL = 3  # the writer's zstd level: records are priced as it seals them
@@ -91,10 +91,8 @@ class BitPricer:
         same = (prev[..., 0] != NONE).astype(np.int64)
         bits = np.zeros(len(ks))
         for j, cost in enumerate(self._cost):
-            n = lay.levels[j] + 1
-            context = (((prev[..., j] + 1) * n + left[..., j] + 1) * n + above[..., j] + 1) * 2
             symbol = digits[..., j]
-            step = cost[context + same, np.maximum(symbol, 0)]
+            step = cost[digit_context(lay, j, prev, left, above, same), np.maximum(symbol, 0)]
             bits += np.where(kept, step, 0.0).sum(axis=1)
             same &= symbol == prev[..., j]
         return bits

@@ -121,11 +121,12 @@ def slot_neighbours(
 def digit_context(
     layout: Layout, digit: int, prev: np.ndarray, left: np.ndarray, above: np.ndarray, same
 ) -> np.ndarray:
-    """Context index of digit `digit` for each tile, from its neighbours' same digit.
+    """Context index of digit `digit` for each token, from its neighbours' same digit.
 
-    `same` is 1 where the co-located token exists and the token's lower digits all equal
-    its digits: with it the coder learns how often a token repeats whole.
+    The neighbours' digits are (..., d) arrays, e.g. (tiles, d) for one slot. `same` is 1
+    where the co-located token exists and the token's lower digits all equal its digits:
+    with it the coder learns how often a token repeats whole.
     """
     n = layout.levels[digit] + 1
-    a, b, c = prev[:, digit] + 1, left[:, digit] + 1, above[:, digit] + 1
+    a, b, c = prev[..., digit] + 1, left[..., digit] + 1, above[..., digit] + 1
     return ((a * n + b) * n + c) * 2 + same
