@@ -18,39 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 
-import av
 import numpy as np
+from rate_control import find  # sibling scripts: run from this folder's parent
+from search_speed import load_frames
 
 from elastictok_cli.codec.eta import TimeLeft
 
 CLIPS = ("vtest.avi", "tree.avi", "Megamind.avi", "balle-jbart.mp4", "Principe_inertie.avi")
-
-
-def find(root: str, name: str) -> str:
-    """The path of `name` anywhere under `root`."""
-    for folder, _, files in os.walk(root):
-        if name in files:
-            return os.path.join(folder, name)
-    raise SystemExit(f"{name} not found under {root}")
-
-
-def load(path: str, count: int, width: int, height: int):
-    """Up to `count` frames, centre-cropped to width x height, and the clip's rate."""
-    with av.open(path) as container:
-        fps = container.streams.video[0].average_rate or 25
-        frames = []
-        for frame in container.decode(video=0):
-            rgb = frame.to_ndarray(format="rgb24")
-            y, x = (rgb.shape[0] - height) // 2, (rgb.shape[1] - width) // 2
-            frames.append(rgb[max(0, y) : max(0, y) + height, max(0, x) : max(0, x) + width])
-            if len(frames) == count:
-                break
-    return np.stack(frames), fps
 
 
 def record(path: str, args) -> dict:
@@ -58,7 +36,7 @@ def record(path: str, args) -> dict:
     from elastictok_cli import api
 
     width, height = (int(v) for v in args.crop.split("x"))
-    frames, fps = load(path, args.frames, width, height)
+    frames = np.stack(load_frames(path, args.frames, width, height))
     options = {k: v for k, v in (("mse", args.mse), ("preset", args.preset)) if v is not None}
     started = time.perf_counter()
     marks = []
@@ -66,7 +44,7 @@ def record(path: str, args) -> dict:
     def note(stats) -> None:
         marks.append((time.perf_counter() - started, stats.frames, stats.compile_seconds))
 
-    api.encode(frames, args.model, fps=fps, on_block=note, **options)
+    api.encode(frames, args.model, on_block=note, **options)  # the frame rate changes no work
     return {"frames": len(frames), "shape": list(frames.shape[1:3]), "marks": marks}
 
 

@@ -9,9 +9,8 @@ import numpy as np
 
 from elastictok_cli.codec import skip
 from elastictok_cli.codec.engine import TileEngine
-from elastictok_cli.codec.frames import patches_to_frames
+from elastictok_cli.codec.frames import grid_for, patches_to_frames
 from elastictok_cli.codec.readahead import read_ahead
-from elastictok_cli.codec.tiling import TileGrid
 from elastictok_cli.container import ContainerReader, Header
 from elastictok_cli.errors import IncompatibleError
 from elastictok_cli.media import open_writer
@@ -36,9 +35,7 @@ def decoded_frames(reader: ContainerReader, loaded: LoadedModel) -> Iterator[np.
     video = reader.header.video
     check_model(reader.header, loaded)
     config = loaded.config
-    grid = TileGrid(
-        height=video.height, width=video.width, tile_h=config.tile_height, tile_w=config.tile_width
-    )
+    grid = grid_for(config, video.width, video.height)
     engine = TileEngine(loaded.model, grid.tile_count)
     left = video.frames
     recon = None
