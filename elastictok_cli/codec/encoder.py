@@ -162,7 +162,7 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
     hint, recon = None, None
     # The fast preset starts every tile from a predicted k instead of its previous one.
     predictor = kpredict.KPredictor.load(loaded.folder) if settings.search == "verify" else None
-    previous = None
+    previous, need = None, None  # the fast preset's last block, and each tile's needed k
     # Per tile, the error a held frame must not exceed: the target, or, where the tile's
     # last coded block could not reach it, the error that block did reach.
     bar = np.full(grid.tile_count, space.threshold)
@@ -174,8 +174,8 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
             skipped = held_error <= bar
         start = hint
         if predictor is not None:
-            feats = kpredict.features(patches, previous, hint, space.threshold, space)
-            start, previous = predictor.predict(feats, space), patches
+            start = predictor.start(patches, previous, need, space.threshold, space)
+            previous = patches
         code = _code_block(engine, patches, weight, space, settings, start, ~skipped)
         if skipped.any():
             code.distortion = np.where(skipped, held_error, code.distortion)
@@ -185,6 +185,9 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         bar[coded] = np.maximum(space.threshold, code.distortion[coded])
         # A skipped tile's search resumes next time from the k it last coded with.
         hint = code.keep if hint is None else np.where(skipped, hint, code.keep)
+        if predictor is not None:
+            estimate = kpredict.needed(code.keep, code.distortion, space)
+            need = estimate if need is None else np.where(skipped, need, estimate)
         yield BlockRecord(
             index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion, tuple(skipped)
         )

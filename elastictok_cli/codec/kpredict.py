@@ -1,9 +1,14 @@
 """The fast preset: each tile's k predicted from cheap features, then verified by one probe.
 
-A linear model over log features (the tile's k in its previous block, its pixel variance
-and detail, how much it changed since the previous block, the target) predicts log k. It
-is fitted by benchmarks/k_predictor.py from the searches recorded on the model's training
-clips and shipped beside the model as k_predictor.json, so predictions are deterministic.
+Two linear models of log(k / max_k), fitted by benchmarks/k_predictor.py from searches
+recorded on the model's training clips and shipped beside the model as k_predictor.json
+(so predictions are deterministic):
+- a block's first tiles know only their pixels (variance, detail) and the target;
+- later tiles also know how many tokens their previous block needed and how much they
+  changed since. "Needed" is estimated from that block's verified probe (`needed`), not
+  its kept k: a kept k is the prediction plus its margin, and feeding it back made every
+  over-prediction the next block's starting point, so easy content kept 2-6x the tokens
+  an exhaustive search finds (benchmarks/RESULTS.md).
 `verify` then probes the predicted k of every tile in one pass and moves up only the
 tiles that miss, extrapolating their curve; the fast preset adds no rescue sweep.
 """
@@ -20,71 +25,108 @@ import numpy as np
 from elastictok_cli.codec.ledger import Ledger, Probe, SearchSpace, rescue
 
 PREDICTOR_FILE = "k_predictor.json"
-FEATURES = (
-    "bias",
-    "log_prev_k",
-    "first_block",
-    "log_variance",
-    "log_detail",
-    "log_change",
-    "log_target",
-)
+FIRST = ("bias", "log_variance", "log_detail", "log_target")
+LATER = ("bias", "log_prev_need", "log_variance", "log_detail", "log_change", "log_target")
 UP_PASSES = 2  # passes moving up the tiles whose predicted k missed
 UP_MARGIN = 1.15  # a miss moves past its extrapolated crossing by this factor
 EPS = 1e-6
 
 
-def features(patches, previous, prev_k, threshold: float, space: SearchSpace) -> np.ndarray:
-    """(S, len(FEATURES)) features of a block's tiles: patches (S, T, P) on [-1, 1]."""
-    tiles = patches.shape[0]
-    x = np.asarray(patches, np.float64).reshape(tiles, -1)
+def pixel_features(patches, previous) -> dict[str, np.ndarray]:
+    """Per tile, the log pixel statistics of a block: patches (S, T, P) on [-1, 1]."""
+    x = np.asarray(patches, np.float64)
+    flat = x.reshape(len(x), -1)
     # Detail: variance inside each patch (texture); variance: across the whole tile.
-    detail = np.asarray(patches, np.float64).var(axis=2).mean(axis=1)
-    first = prev_k is None
-    if previous is None:
-        change = np.zeros(tiles)
-    else:
-        change = ((x - np.asarray(previous, np.float64).reshape(tiles, -1)) ** 2).mean(axis=1)
-    prev = np.full(tiles, math.sqrt(space.min_k * space.max_k)) if first else prev_k
-    columns = [
-        np.ones(tiles),
-        np.log(np.maximum(np.asarray(prev, np.float64), 1) / space.max_k),
-        np.full(tiles, float(first)),
-        np.log(x.var(axis=1) + EPS),
-        np.log(detail + EPS),
-        np.log(change + EPS),
-        np.full(tiles, math.log(max(threshold, EPS))),
-    ]
-    return np.stack(columns, axis=1)
+    stats = {"log_variance": flat.var(axis=1), "log_detail": x.var(axis=2).mean(axis=1)}
+    if previous is not None:
+        before = np.asarray(previous, np.float64).reshape(len(x), -1)
+        stats["log_change"] = ((flat - before) ** 2).mean(axis=1)
+    return {name: np.log(values + EPS) for name, values in stats.items()}
+
+
+def features(patches, previous, prev_need, threshold: float, space: SearchSpace) -> np.ndarray:
+    """(S, len(FIRST)) features of a first block, or (S, len(LATER)) given `prev_need`."""
+    columns = pixel_features(patches, None if prev_need is None else previous)
+    columns["bias"] = np.ones(len(patches))
+    columns["log_target"] = np.full(len(patches), math.log(max(threshold, EPS)))
+    if prev_need is not None:
+        need = np.maximum(np.asarray(prev_need, np.float64), 1)
+        columns["log_prev_need"] = np.log(need / space.max_k)
+    names = FIRST if prev_need is None else LATER
+    return np.stack([columns[name] for name in names], axis=1)
+
+
+def needed(kept, distortion, space: SearchSpace) -> np.ndarray:
+    """Per tile, the k its block needed, estimated from the kept k's distortion.
+
+    Distortion falls about as 1/k, so a tile that passed with room to spare needed
+    about kept * d / threshold; one that missed at every k it tried needs the largest.
+    """
+    kept = np.asarray(kept, np.float64)
+    ratio = np.asarray(distortion, np.float64) / max(space.threshold, 1e-12)
+    estimate = np.where(ratio <= 1, kept * ratio, space.max_k)
+    return np.clip(estimate, space.min_k, space.max_k)
 
 
 @dataclass(frozen=True)
-class KPredictor:
-    """Coefficients of log(k / max_k) over FEATURES, and the margin added to predictions."""
+class LinearK:
+    """Coefficients of log(k / max_k) over a feature list, and the margin added."""
 
     weights: tuple[float, ...]
-    margin: float  # in log k: predictions are raised so most first probes pass
+    margin: float  # in log k: predictions are raised so this share of first probes pass
 
     def predict(self, feats: np.ndarray, space: SearchSpace) -> np.ndarray:
         """(S,) predicted k within the space's range."""
         log_k = feats @ np.asarray(self.weights) + self.margin
         return np.array([space.clip(k) for k in space.max_k * np.exp(log_k)], np.int64)
 
+
+@dataclass(frozen=True)
+class KPredictor:
+    """The first-block and later-block models."""
+
+    first: LinearK
+    later: LinearK
+
+    def predict(self, feats: np.ndarray, space: SearchSpace) -> np.ndarray:
+        """(S,) predicted k, by the model the features' width names."""
+        model = self.first if feats.shape[1] == len(FIRST) else self.later
+        return model.predict(feats, space)
+
+    def start(self, patches, previous, prev_need, threshold: float, space: SearchSpace):
+        """(S,) the k to probe first for a block's tiles; `prev_need` None for the first.
+
+        A tile whose previous block missed the target at every k starts at the largest:
+        content the model cannot reach stays out of reach, and one probe settles it.
+        """
+        k = self.predict(features(patches, previous, prev_need, threshold, space), space)
+        if prev_need is None:
+            return k
+        return np.where(np.asarray(prev_need) >= space.max_k, space.max_k, k)
+
     def to_json(self) -> str:
         """The file shipped beside the model."""
-        data = {"features": list(FEATURES), "weights": list(self.weights), "margin": self.margin}
+        data = {
+            name: {"features": list(names), "weights": list(m.weights), "margin": m.margin}
+            for name, names, m in (("first", FIRST, self.first), ("later", LATER, self.later))
+        }
         return json.dumps(data, indent=2) + "\n"
 
     @classmethod
     def load(cls, folder: Path | None) -> KPredictor:
-        """The model folder's predictor, or one that trusts the previous k alone."""
+        """The model folder's predictor, or one that trusts the previous need alone."""
         path = None if folder is None else Path(folder) / PREDICTOR_FILE
         if path is None or not path.is_file():
-            return cls(tuple([0.0, 1.0] + [0.0] * (len(FEATURES) - 2)), 0.0)
+            quarter = math.log(0.25)  # a first block starts at max_k / 4
+            return cls(LinearK((quarter, 0, 0, 0), 0.0), LinearK((0, 1, 0, 0, 0, 0), 0.0))
         data = json.loads(path.read_text())
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: features {data['features']} are not {list(FEATURES)}")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["margin"]))
+        models = []
+        for name, names in (("first", FIRST), ("later", LATER)):
+            part = data.get(name)
+            if not isinstance(part, dict) or tuple(part.get("features", ())) != names:
+                raise ValueError(f"{path}: '{name}' does not have the features {list(names)}")
+            models.append(LinearK(tuple(float(w) for w in part["weights"]), float(part["margin"])))
+        return cls(*models)
 
 
 def verify(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from support.clips import moving_clip, read_frames, write_with_pyav
 from support.decoding import assert_decoding_matches_recorded_distortion
@@ -70,6 +71,15 @@ def test_the_same_input_gives_a_byte_identical_file(clip, loaded, tmp_path):
 def test_decoding_reproduces_the_recorded_distortion(clip, loaded, tmp_path, search):
     encode_file(clip, tmp_path / "a.etok", loaded, search=search)
     assert_decoding_matches_recorded_distortion(tmp_path / "a.etok", clip, loaded, 40, 24)
+
+
+def test_the_fast_preset_decodes_as_recorded_and_counts_its_misses(clip, loaded, tmp_path):
+    stats = encode_file(clip, tmp_path / "a.etok", loaded, preset="fast", skip=False)
+    assert_decoding_matches_recorded_distortion(tmp_path / "a.etok", clip, loaded, 40, 24)
+    with ContainerReader(str(tmp_path / "a.etok")) as reader:
+        assert reader.header.encode.preset == "fast"
+        missed = sum(int((np.asarray(r.distortion) > THRESHOLD).sum()) for r in reader)
+    assert stats.tile_blocks_missing_target == missed
 
 
 def test_fixed_tokens_use_exactly_k_per_tile(clip, loaded, tmp_path):
