@@ -47,6 +47,7 @@ def pixel_features(patches, previous) -> dict[str, np.ndarray]:
 def features(patches, previous, prev_need, threshold: float, space: SearchSpace) -> np.ndarray:
     """(S, len(FIRST)) features of a first block, or (S, len(LATER)) given `prev_need`."""
     columns = pixel_features(patches, None if prev_need is None else previous)
+    columns.setdefault("log_change", np.full(len(patches), math.log(EPS)))  # nothing before
     columns["bias"] = np.ones(len(patches))
     columns["log_target"] = np.full(len(patches), math.log(max(threshold, EPS)))
     if prev_need is not None:
