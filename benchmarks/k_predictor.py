@@ -64,7 +64,7 @@ def main() -> None:
     """Record, fit and write the predictor; print its fit on the samples."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("clips", nargs="+")
-    parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", default="256x192")
     parser.add_argument("--targets", default="0.003,0.007,0.015")
     parser.add_argument("--quantile", type=float, default=0.5)
