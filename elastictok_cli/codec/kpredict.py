@@ -38,23 +38,21 @@ def pixel_features(patches, previous) -> dict[str, np.ndarray]:
     flat = x.reshape(len(x), -1)
     # Detail: variance inside each patch (texture); variance: across the whole tile.
     stats = {"log_variance": flat.var(axis=1), "log_detail": x.var(axis=2).mean(axis=1)}
-    if previous is not None:
-        before = np.asarray(previous, np.float64).reshape(len(x), -1)
-        stats["log_change"] = ((flat - before) ** 2).mean(axis=1)
+    before = flat if previous is None else np.asarray(previous, np.float64).reshape(len(x), -1)
+    stats["log_change"] = ((flat - before) ** 2).mean(axis=1)  # none without a block before
     return {name: np.log(values + EPS) for name, values in stats.items()}
 
 
 def features(patches, previous, prev_need, threshold: float, space: SearchSpace) -> np.ndarray:
     """(S, len(FIRST)) features of a first block, or (S, len(LATER)) given `prev_need`."""
-    columns = pixel_features(patches, None if prev_need is None else previous)
-    columns.setdefault("log_change", np.full(len(patches), math.log(EPS)))  # nothing before
+    columns = pixel_features(patches, previous)
     columns["bias"] = np.ones(len(patches))
     columns["log_target"] = np.full(len(patches), math.log(max(threshold, EPS)))
-    if prev_need is not None:
-        need = np.maximum(np.asarray(prev_need, np.float64), 1)
-        columns["log_prev_need"] = np.log(need / space.max_k)
-    names = FIRST if prev_need is None else LATER
-    return np.stack([columns[name] for name in names], axis=1)
+    if prev_need is None:
+        return np.stack([columns[name] for name in FIRST], axis=1)
+    need = np.maximum(np.asarray(prev_need, np.float64), 1)
+    columns["log_prev_need"] = np.log(need / space.max_k)
+    return np.stack([columns[name] for name in LATER], axis=1)
 
 
 def needed(kept, distortion, space: SearchSpace) -> np.ndarray:
@@ -89,20 +87,16 @@ class KPredictor:
     first: LinearK
     later: LinearK
 
-    def predict(self, feats: np.ndarray, space: SearchSpace) -> np.ndarray:
-        """(S,) predicted k, by the model the features' width names."""
-        model = self.first if feats.shape[1] == len(FIRST) else self.later
-        return model.predict(feats, space)
-
     def start(self, patches, previous, prev_need, threshold: float, space: SearchSpace):
         """(S,) the k to probe first for a block's tiles; `prev_need` None for the first.
 
         A tile whose previous block missed the target at every k starts at the largest:
         content the model cannot reach stays out of reach, and one probe settles it.
         """
-        k = self.predict(features(patches, previous, prev_need, threshold, space), space)
+        feats = features(patches, previous, prev_need, threshold, space)
         if prev_need is None:
-            return k
+            return self.first.predict(feats, space)
+        k = self.later.predict(feats, space)
         return np.where(np.asarray(prev_need) >= space.max_k, space.max_k, k)
 
     def to_json(self) -> str:
