@@ -20,8 +20,11 @@ import numpy as np
 
 from elastictok_cli.codec.rdo import BlockCurve
 
+# Lambda (MSE per bit per pixel) stays within LAMBDA_RANGE, near-lossless to skip
+# everything: the range the file's per-block lambda byte spans, so every one is recorded.
+from elastictok_cli.container.lambdas import LAMBDA_RANGE
+
 WINDOW = 8  # blocks the over- or under-spend is spread across, and the curves predicting
-LAMBDA_RANGE = (1e-7, 1e4)  # MSE per bit per pixel: from near-lossless to skip everything
 START_LAMBDA = 0.02  # before any block has been seen
 CALIBRATION = 0.3  # weight of each block in the running bytes-per-estimated-bit ratio
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from elastictok_cli.codec import skip
-from elastictok_cli.codec.control import LAMBDA_RANGE, RateController, even_budget, plan_from
+from elastictok_cli.codec.control import RateController, even_budget, plan_from
 from elastictok_cli.codec.engine import TileEngine
 from elastictok_cli.codec.frames import encoder_blocks
 from elastictok_cli.codec.ledger import SearchSpace, subset_probe
@@ -23,6 +23,7 @@ from elastictok_cli.codec.rate import BitPricer
 from elastictok_cli.codec.rdo import BlockCurve, Scorer, rd_search
 from elastictok_cli.codec.summary import EncodeStats
 from elastictok_cli.container import BlockRecord
+from elastictok_cli.container.lambdas import LAMBDA_RANGE
 from elastictok_cli.errors import UsageError
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-LOG10_RANGE = (-7.0, 4.0)
+LAMBDA_RANGE = (1e-7, 1e4)  # the scale's ends; the rate controller steers within them
+LOG10_RANGE = (math.log10(LAMBDA_RANGE[0]), math.log10(LAMBDA_RANGE[1]))
 STEPS = 255
 MAX_CODES = 32_768  # 32 KiB of header: 36 hours of 4-frame blocks at 24 fps, one byte each
 
