@@ -29,7 +29,7 @@ import numpy as np
 from rate_control import find  # sibling scripts: run from this folder's parent
 from search_speed import load_frames
 
-from elastictok_cli.codec.eta import FIRST_BLOCK_SHARE, RECENT_BLOCKS, WARMUP_BLOCKS, TimeLeft
+from elastictok_cli.codec.eta import TimeLeft
 
 CLIPS = ("vtest.avi", "tree.avi", "Megamind.avi", "balle-jbart.mp4", "Principe_inertie.avi")
 
@@ -99,20 +99,13 @@ def errors(marks, total, estimates) -> dict:
 
 
 def known_work(marks, total, overhead: float = 0.1):
-    """A bound for any look-ahead: the recent compute per coded tile-block times the coded
-    tile-blocks still to come, read from the finished encode (each block also costs
-    `overhead` of a tile-block per tile, coded or not)."""
+    """A bound for any look-ahead: `codec.eta.TimeLeft` counting work instead of frames,
+    the work being the coded tile-blocks (plus `overhead` of one per tile and block),
+    its total read from the finished encode."""
     tiles = marks[0][3]  # the first block skips nothing
-    coded = np.diff([0] + [m[3] for m in marks])
-    work = coded + overhead * tiles
-    compute = np.diff([0.0] + [t - c for t, _, c, *_ in marks])
-    out = []
-    for i in range(len(marks)):
-        skip = min(WARMUP_BLOCKS, i)
-        window = slice(max(skip, i + 1 - RECENT_BLOCKS), i + 1)
-        per_work = compute[window].sum() / work[window].sum()
-        out.append(per_work * work[i + 1 :].sum() * (FIRST_BLOCK_SHARE if i == 0 else 1))
-    return out
+    done = [m[3] + overhead * tiles * (i + 1) for i, m in enumerate(marks)]
+    clock = TimeLeft(done[-1], 0.0)
+    return [clock.update(t, w, c) for (t, _, c, *_), w in zip(marks, done, strict=True)]
 
 
 def table(runs: dict) -> None:
