@@ -31,21 +31,33 @@ from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
 
 OPTIMIZE_TILES = 32  # tiles per optimization call: its backward pass holds every activation
-DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per call: a rescue sweep stays near 2 GB, not 7
+DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per pass: a rescue sweep stays near 2 GB, not 7
 PASS_CHUNK = 4  # pairs a pass computes at once: their attention stays in the CPU's cache
+CALL_SIZES = (4 * PASS_CHUNK, PASS_CHUNK)  # the only batch shapes a probe is compiled for
 
 
 def batch_size(pairs: int, limit: int) -> int:
-    """The compiled batch size for `pairs` pairs: the next of 1, 2, 3, 4, 6, 8, 12, 16, ...
+    """An optimization call's compiled batch for `pairs` tiles: the next of 1, 2, 3, 4, 6, 8, ...
 
-    A pass costs what its padded batch costs, so powers of two alone waste up to half of
-    it (6 tiles pad to 8, 12 probes to 16); the 3 x 2^n sizes keep it under a third for a few
-    more compilations. Never more than `limit`, the chunk a pass is split into.
+    A call costs what its padded batch costs, so powers of two alone waste up to half of it
+    (6 tiles pad to 8, 12 to 16); the 3 x 2^n sizes keep it under a third for a few more
+    compilations. Never more than `limit`, the tiles one call takes.
     """
     power = 1 << max(0, pairs - 1).bit_length()
     three = 3 * power // 4  # the 3 x 2^n size between power / 2 and power
     size = three if pairs <= three and power >= 4 else power
     return min(limit, size)
+
+
+def call_plan(pairs: int) -> list[int]:
+    """The compiled call sizes a pass of `pairs` pairs is run as, in order: CALL_SIZES only.
+
+    Every new batch shape costs its first call a trace and a compile (or a cache load):
+    about 0.4-1 s each, which made a searched encode's ~14 pass sizes a fifth of its time.
+    Two shapes are traced once per process; the last call pads at most PASS_CHUNK - 1 pairs.
+    """
+    big, small = CALL_SIZES
+    return [big] * (pairs // big) + [small] * -(-(pairs % big) // small)
 
 
 @dataclass
@@ -153,7 +165,7 @@ class TileEngine:
         self._threshold = threshold
         self._kept_k = np.full(self.tiles, -1)  # k of the preferred probe so far, per tile
         self._kept_d = np.full(self.tiles, np.inf)
-        self._store = None  # that probe's entry, per tile
+        self._store = None  # that probe's entry, per tile: fresh each block, written in place
         self.passes = 0
 
     def probe(self, requests: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -173,55 +185,52 @@ class TileEngine:
     def _probe_pairs(self, streams: np.ndarray, ks: np.ndarray, force: bool) -> np.ndarray:
         """One model pass over the pairs; update the kept entries; return distortions.
 
+        The pass runs as calls of the few CALL_SIZES, and each call's winning pairs are
+        written into the kept entries in place, so a pass of a few pairs costs a few pairs.
         With `force` the pairs replace the kept entries whatever they measure (the commit
         of a k the search chose unprobed).
         """
-        n = len(ks)
-        # Few compiled sizes, and a straggler pass of a few pairs costs a few pairs, not a
-        # whole frame of tiles.
-        size = batch_size(n, self.chunk)
-        if n == self.tiles:
-            # A pass over every tile (fixed k, a warm start) costs only the chunks it fills.
-            size = -(-n // PASS_CHUNK) * PASS_CHUNK
-        pad_s = np.zeros(size, np.int32)
-        pad_k = np.full(size, self.config.min_tokens, np.int32)
-        pad_s[:n], pad_k[:n] = streams, ks
-        dist, outputs = _probe(
-            self._graphdef,
-            self._state,
-            self.enc_cache,
-            self.dec_cache,
-            self._patches,
-            self._weight,
-            jnp.asarray(pad_s),
-            jnp.asarray(pad_k),
-        )
+        dists, start = [], 0
+        for size in call_plan(len(ks)):
+            part_s, part_k = streams[start : start + size], ks[start : start + size]
+            start += size
+            n = len(part_k)
+            pad_s = np.zeros(size, np.int32)
+            pad_k = np.full(size, self.config.min_tokens, np.int32)
+            pad_s[:n], pad_k[:n] = part_s, part_k
+            dist, outputs = _probe(
+                self._graphdef,
+                self._state,
+                self.enc_cache,
+                self.dec_cache,
+                self._patches,
+                self._weight,
+                jnp.asarray(pad_s),
+                jnp.asarray(pad_k),
+            )
+            dist = np.asarray(dist, np.float64)[:n]
+            if self.rank is not None:
+                dist = np.asarray(self.rank(part_s, part_k, dist, outputs[0]))
+            target = np.full(size, self.tiles)  # out of range: the pair is not kept
+            for i in range(n):
+                t, k, d = int(part_s[i]), int(part_k[i]), float(dist[i])
+                kept_k, kept_d = self._kept_k[t], self._kept_d[t]
+                if force or kept_k < 0 or self._better(k, d, kept_k, kept_d):
+                    target[target == t] = self.tiles  # an earlier pair of this call lost
+                    target[i], self._kept_k[t], self._kept_d[t] = t, k, d
+            if (target < self.tiles).any():
+                if self._store is None:
+                    self._store = entries.blank(outputs, self.tiles)
+                self._store = entries.put(self._store, outputs, jnp.asarray(target, jnp.int32))
+            dists.append(dist)
         self.passes += 1
-        dist = np.asarray(dist, np.float64)[:n]
-        if self.rank is not None:
-            dist = np.asarray(self.rank(np.asarray(streams), np.asarray(ks), dist, outputs[0]))
-        src = np.full(self.tiles, -1)
-        for i in range(n):
-            t, k, d = int(streams[i]), int(ks[i]), float(dist[i])
-            kept_k, kept_d = self._kept_k[t], self._kept_d[t]
-            if force or kept_k < 0 or self._better(k, d, kept_k, kept_d):
-                src[t], self._kept_k[t], self._kept_d[t] = i, k, d
-        if (src >= 0).any():
-            self._keep(outputs, src)
-        return dist
+        return np.concatenate(dists)
 
     def _better(self, k: int, d: float, kept_k: int, kept_d: float) -> bool:
         """Whether a probe replaces the tile's kept one: by the target, or by cost."""
         if self.rank is None:
             return preferred(k, d, kept_k, kept_d, self._threshold)
         return (d, k) < (kept_d, kept_k)
-
-    def _keep(self, outputs, src: np.ndarray) -> None:
-        """Copy the chosen pair of each tile (src >= 0) into the kept entries."""
-        if self._store is None:
-            self._store = entries.take(outputs, jnp.asarray(np.maximum(src, 0)))
-        else:
-            self._store = entries.adopt(self._store, outputs, src)
 
     def finish_block(
         self, chosen: np.ndarray, optimize_steps: int = 0, active: np.ndarray | None = None

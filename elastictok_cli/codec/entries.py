@@ -6,6 +6,8 @@ pairs out of outputs and blend them into entries, on whichever axis a leaf keeps
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,6 +49,32 @@ def _select(store, outputs, src, where):
         return jnp.where(where.reshape(shape), new, old)
 
     return jax.tree.map(blend, store, picked)
+
+
+@partial(jax.jit, static_argnums=1)
+def blank(outputs, tiles: int):
+    """Zeroed entries for `tiles` tiles, shaped like a pass's outputs."""
+
+    def zeros(x):
+        shape = list(x.shape)
+        shape[pair_axis(x)] = tiles
+        return jnp.zeros(shape, x.dtype)
+
+    return jax.tree.map(zeros, outputs)
+
+
+# Donated: the entries are rewritten in place, so keeping a few pairs costs those pairs, not
+# a copy of every tile's keys and values (about 250 MB at 640x480, 70 ms a pass).
+@partial(jax.jit, donate_argnums=0)
+def put(store, outputs, target):
+    """Write output pair i into the entry of tile target[i]; out-of-range targets are dropped."""
+
+    def write(old, new):
+        if pair_axis(old) == 0:
+            return old.at[target].set(new, mode="drop")
+        return old.at[:, target].set(new, mode="drop")
+
+    return jax.tree.map(write, store, outputs)
 
 
 def map_pairs(fn, pairs, chunk: int):
