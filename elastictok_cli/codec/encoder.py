@@ -160,8 +160,10 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         settings.rescue_points,
     )
     hint, recon = None, None
-    # The fast preset starts every tile from a predicted k instead of its previous one.
-    predictor = kpredict.KPredictor.load(loaded.folder) if settings.search == "verify" else None
+    # The fast preset starts every tile from a predicted k instead of its previous one; the
+    # other searches start their first block there instead of at the middle of the range.
+    predictor = kpredict.KPredictor.load(loaded.folder)
+    predicts_every_block = settings.search == "verify"
     previous, need = None, None  # the fast preset's last block, and each tile's needed k
     # Per tile, the error a held frame must not exceed: the target, or, where the tile's
     # last coded block could not reach it, the error that block did reach.
@@ -173,7 +175,7 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
             held, held_error = skip.hold(recon, patches, weight, config)
             skipped = held_error <= bar
         start = hint
-        if predictor is not None:
+        if predicts_every_block or hint is None:
             start = predictor.start(patches, previous, need, space.threshold, space)
             previous = patches
         code = _code_block(engine, patches, weight, space, settings, start, ~skipped)
@@ -185,7 +187,7 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         bar[coded] = np.maximum(space.threshold, code.distortion[coded])
         # A skipped tile's search resumes next time from the k it last coded with.
         hint = code.keep if hint is None else np.where(skipped, hint, code.keep)
-        if predictor is not None:
+        if predicts_every_block:
             estimate = kpredict.needed(code.keep, code.distortion, space)
             need = estimate if need is None else np.where(skipped, need, estimate)
         yield BlockRecord(

@@ -26,7 +26,6 @@ from elastictok_cli.codec.ledger import (
     gap,
     log_candidates,
     rescue,
-    warm_start,
 )
 from elastictok_cli.codec.predict import predict
 
@@ -42,6 +41,10 @@ LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
 FLAT_BAND = 0.03
 FLAT_SLOPE = 0.5
 LOOK_BELOW = 0.9
+# Gallop's bracket: 3% cost 0.2% more tokens than 1% and ~15% fewer probes on 640x480
+# Megamind; settling on any pass within a few % of the threshold cost more tokens for the
+# same time (benchmarks/RESULTS.md, "Medium's probes").
+GALLOP_TOLERANCE = 0.03
 
 
 def exhaustive(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarray:
@@ -91,30 +94,29 @@ def gallop(
     hint: np.ndarray | None = None,
     *,
     width: int = 2,
-    rel_tol: float = 0.01,
+    rel_tol: float = GALLOP_TOLERANCE,
 ) -> np.ndarray:
     """Warm-started galloping bracket search, `width` candidates per tile per pass.
 
-    Each tile starts from `hint` (its k in the previous block): the first pass probes
-    the hint and the k one tolerance step below it, which settles a tile whose content
-    did not change. A tile whose candidates all fail gallops up with growing steps (the
+    Each tile starts from `hint` (its k in the previous block, or a predicted k): the first
+    pass probes that k alone (a second k one step below it cost probes and saved no tokens
+    on real clips). A tile whose candidates all fail gallops up with growing steps (the
     largest k included once the steps reach it); one whose candidates all pass gallops
     down; a tile with a failing k below a passing one splits that gap into `width` + 1
-    parts per pass. A tile is done when the gap is within `rel_tol` of its k (one token
-    at small k), when its smallest k passes, or when its largest k fails. A tile that
-    moved (its first pass did not settle it) and closed its bracket on a flat stretch
-    looks once further down first (see FLAT_BAND).
+    parts per pass. A tile is done when the gap is within `rel_tol` of its k (one token at
+    small k), when its smallest k passes, or when its largest k fails. A tile that moved
+    (its first pass did not settle it) and closed its bracket on a flat stretch looks once
+    further down first (see FLAT_BAND).
     """
     ledger = Ledger(probe, tiles, space)
     growth = np.ones(tiles)
     if hint is None:
         hint = np.full(tiles, math.sqrt(space.min_k * space.max_k))
-    ledger.ask(warm_start(space, hint, rel_tol))
-    first_pass = [len(seen) for seen in ledger.seen]
+    ledger.ask([[space.clip(h)] for h in hint])
     while True:
         requests = []
         for t in range(tiles):
-            moved = len(ledger.seen[t]) > first_pass[t]
+            moved = len(ledger.seen[t]) > 1
             requests.append(_next_candidates(ledger, t, width, rel_tol, growth[t], moved))
             growth[t] *= 4
         if not any(requests):
