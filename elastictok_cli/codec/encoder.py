@@ -160,10 +160,12 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         settings.rescue_points,
     )
     hint, recon = None, None
-    # The fast preset starts every tile from a predicted k instead of its previous one; the
-    # other searches start their first block there instead of at the middle of the range.
-    predictor = kpredict.KPredictor.load(loaded.folder)
+    # The fast preset starts every tile from a predicted k instead of its previous one.
+    # (Starting medium's first block there too saved 7% of its probes on 640x480 but chose
+    # 2-5% more tokens on the small validation clips: benchmarks/RESULTS.md.)
     predicts_every_block = settings.search == "verify"
+    predictor = kpredict.KPredictor.load(loaded.folder) if predicts_every_block else None
+    bias = kpredict.ClipBias()
     previous, need = None, None  # the fast preset's last block, and each tile's needed k
     # Per tile, the error a held frame must not exceed: the target, or, where the tile's
     # last coded block could not reach it, the error that block did reach.
@@ -175,8 +177,9 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
             held, held_error = skip.hold(recon, patches, weight, config)
             skipped = held_error <= bar
         start = hint
-        if predicts_every_block or hint is None:
-            start = predictor.start(patches, previous, need, space.threshold, space)
+        if predicts_every_block:
+            predicted = predictor.start(patches, previous, need, space.threshold, space)
+            start = bias.shift(predicted, space)
             previous = patches
         code = _code_block(engine, patches, weight, space, settings, start, ~skipped)
         if skipped.any():
@@ -189,6 +192,7 @@ def _coded_blocks(frames, grid, loaded, settings, stats, on_block) -> Iterator[B
         hint = code.keep if hint is None else np.where(skipped, hint, code.keep)
         if predicts_every_block:
             estimate = kpredict.needed(code.keep, code.distortion, space)
+            bias.update(predicted, estimate, coded & (code.distortion <= space.threshold))
             need = estimate if need is None else np.where(skipped, need, estimate)
         yield BlockRecord(
             index, tuple(code.keep.tolist()), tuple(code.ids), code.distortion, tuple(skipped)

@@ -9,8 +9,10 @@ recorded on the model's training clips and shipped beside the model as k_predict
   its kept k: a kept k is the prediction plus its margin, and feeding it back made every
   over-prediction the next block's starting point, so easy content kept 2-6x the tokens
   an exhaustive search finds (benchmarks/RESULTS.md).
-`verify` then probes the predicted k of every tile in one pass and moves up only the
-tiles that miss, extrapolating their curve; the fast preset adds no rescue sweep.
+Within an encode, `ClipBias` scales the predictions by how far this clip's needs ran from
+them so far. `verify` then probes the predicted k of every tile in one pass; in the next,
+tiles that missed move up (extrapolating their curve) and tiles that passed with much
+room to spare try one smaller k. The fast preset adds no rescue sweep.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ LATER = ("bias", "log_prev_need", "log_variance", "log_detail", "log_change", "l
 UP_PASSES = 2  # passes moving up the tiles whose predicted k missed
 UP_MARGIN = 1.15  # a miss moves past its extrapolated crossing by this factor
 EPS = 1e-6
+DOWN_SAVING = 0.3
+DOWN_POWER = 0.7
 
 
 def pixel_features(patches, previous) -> dict[str, np.ndarray]:
@@ -124,8 +128,37 @@ class KPredictor:
         return cls(*models)
 
 
+class ClipBias:
+    """How far this clip's needed k runs from the predictor's, learned block by block.
+
+    The predictor is fitted on a few training clips; on another clip its later blocks ran
+    30-90% above the k they needed at the median (640x480 Megamind), and every such tile
+    keeps the excess, since a passing probe is never moved down. So each block's starts
+    are scaled by the median ratio, so far in this clip, of each tile's estimated need to
+    the k the predictor gave it (tiles that passed there, where a need is known).
+    """
+
+    def __init__(self):
+        """No evidence yet: starts are the predictor's own."""
+        self._log_ratios: list[np.ndarray] = []
+
+    def shift(self, start: np.ndarray, space: SearchSpace) -> np.ndarray:
+        """The predicted starts scaled by the clip's median ratio so far."""
+        if not self._log_ratios:
+            return np.asarray(start)
+        scale = math.exp(float(np.median(np.concatenate(self._log_ratios))))
+        return np.array([space.clip(k * scale) for k in start], np.int64)
+
+    def update(self, start: np.ndarray, need: np.ndarray, passed: np.ndarray) -> None:
+        """Add a block's evidence: the unshifted starts, the estimated needs, which passed."""
+        passed = np.asarray(passed, bool)
+        if passed.any():
+            ratio = np.asarray(need, np.float64)[passed] / np.asarray(start, np.float64)[passed]
+            self._log_ratios.append(np.log(ratio))
+
+
 def verify(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarray:
-    """Probe each tile's predicted k (`hint`), then move up only the tiles that missed."""
+    """Probe each tile's predicted k (`hint`); move up tiles that missed, try wide passes lower."""
     ledger = Ledger(probe, tiles, space)
     if hint is None:
         hint = np.full(tiles, math.sqrt(space.min_k * space.max_k))
@@ -137,6 +170,9 @@ def verify(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarra
         for t in range(tiles):
             seen = ledger.seen[t]
             top = max(seen)
+            if up == 0 and ledger.passing(t) is not None:
+                requests.append(_down(top, seen[top], tau, space))
+                continue
             if ledger.passing(t) is not None or top >= space.max_k:
                 requests.append([])
                 continue
@@ -147,3 +183,11 @@ def verify(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarra
             break
         ledger.ask(requests)
     return rescue(ledger)  # the fast preset turns it off; --search verify alone keeps it
+
+
+def _down(k: int, d: float, tau: float, space: SearchSpace) -> list[int]:
+    """One probe below a pass that had much room to spare, or none."""
+    # Curves fall slower than 1/k near the threshold: k * (d / tau)^DOWN_POWER aims above
+    # the 1/k crossing, so the probe passes more often than not.
+    lower = space.clip(k * (d / tau) ** DOWN_POWER)
+    return [lower] if lower < k * (1 - DOWN_SAVING) else []

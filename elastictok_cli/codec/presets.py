@@ -1,9 +1,11 @@
 """Encode presets: named bundles of search strategy, rescue and token optimization (no JAX).
 
 - fast: each tile's k predicted in one pass from cheap features (`codec.kpredict`),
-  verified by one probe and moved up only where it fails; no rescue sweep.
-- medium (default): the warm-started gallop search with a rescue capped at
-  RESCUE_POINTS log-spaced k per near-miss tile.
+  verified by one probe, moved up where it fails and probed once lower where it passed
+  with much room to spare; the predictions are scaled to what this clip's tiles needed so
+  far; no rescue sweep.
+- medium (default): the warm-started gallop search (crossings bracketed within 3%) with a
+  rescue capped at RESCUE_POINTS log-spaced k per near-miss tile.
 - slow: the paper's ~100 log-spaced candidates, an uncapped rescue, and 10 optimization
   steps on each tile's tokens.
 

@@ -89,3 +89,31 @@ def test_verify_keeps_a_passing_k_whenever_it_probed_one(problem):
         if any(curve[j - SPACE.min_k] <= SPACE.threshold for j in seen):
             assert curve[k - SPACE.min_k] <= SPACE.threshold
             assert k == min(j for j in seen if curve[j - SPACE.min_k] <= SPACE.threshold)
+
+
+def test_a_pass_with_room_to_spare_is_probed_once_further_down():
+    k = np.arange(SPACE.min_k, SPACE.max_k + 1)
+    curve = 1.0 / k  # meets 0.01 from k = 100 on
+    asked = []
+
+    def probe(requests):
+        asked.append([list(map(int, ks)) for ks in requests])
+        return [curve[np.asarray(ks, int) - SPACE.min_k] for ks in requests]
+
+    # Tile 0 passes at 200 with half the error allowed; tile 1 passes at 101, just under.
+    chosen = kpredict.verify(probe, 2, SPACE, np.array([200, 101]))
+    assert asked[0] == [[200], [101]]
+    low = asked[1][0]
+    assert len(low) == 1 and 100 <= low[0] < 200 * (1 - kpredict.DOWN_SAVING)
+    assert asked[1][1] == []  # no room below 101: no probe
+    assert chosen.tolist() == [low[0], 101]
+
+
+def test_the_clip_bias_scales_starts_by_the_median_need_of_tiles_that_passed():
+    bias = kpredict.ClipBias()
+    start = np.array([100, 100, 100, 100])
+    assert bias.shift(start, SPACE).tolist() == [100, 100, 100, 100]  # no evidence yet
+    need = np.array([50.0, 40.0, 60.0, 256.0])
+    bias.update(start, need, passed=np.array([True, True, True, False]))
+    assert bias.shift(start, SPACE).tolist() == [50, 50, 50, 50]  # the miss is left out
+    assert bias.shift(np.array([20, 600]), SPACE).tolist() == [16, 256]  # within the range
