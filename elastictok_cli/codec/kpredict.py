@@ -32,8 +32,8 @@ LATER = ("bias", "log_prev_need", "log_variance", "log_detail", "log_change", "l
 UP_PASSES = 2  # passes moving up the tiles whose predicted k missed
 UP_MARGIN = 1.15  # a miss moves past its extrapolated crossing by this factor
 EPS = 1e-6
-DOWN_SAVING = 0.3
-DOWN_POWER = 0.7
+DOWN_SAVING = 0.3  # a pass tries one smaller k when the 1/k rule says it saves this share
+DOWN_POWER = 0.7  # ...aiming at k * (d / threshold)^DOWN_POWER (see `_down`)
 
 
 def pixel_features(patches, previous) -> dict[str, np.ndarray]:

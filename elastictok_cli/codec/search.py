@@ -41,9 +41,9 @@ LINEAR_CANDIDATES = 100  # the paper's log-spaced linear search
 FLAT_BAND = 0.03
 FLAT_SLOPE = 0.5
 LOOK_BELOW = 0.9
-# Gallop's bracket: 3% cost 0.2% more tokens than 1% and ~15% fewer probes on 640x480
+# Gallop's bracket: 3% cost 0.2% more tokens than 1% and 10-20% less time on 640x480
 # Megamind; settling on any pass within a few % of the threshold cost more tokens for the
-# same time (benchmarks/RESULTS.md, "Medium's probes").
+# same time (benchmarks/RESULTS.md, "Medium at 3x").
 GALLOP_TOLERANCE = 0.03
 
 
@@ -98,8 +98,8 @@ def gallop(
 ) -> np.ndarray:
     """Warm-started galloping bracket search, `width` candidates per tile per pass.
 
-    Each tile starts from `hint` (its k in the previous block, or a predicted k): the first
-    pass probes that k alone (a second k one step below it cost probes and saved no tokens
+    Each tile starts from `hint` (its k in the previous block): the first pass probes that
+    k alone (a second k one step below it cost probes and saved no tokens
     on real clips). A tile whose candidates all fail gallops up with growing steps (the
     largest k included once the steps reach it); one whose candidates all pass gallops
     down; a tile with a failing k below a passing one splits that gap into `width` + 1
