@@ -99,14 +99,14 @@ def gallop(
     """Warm-started galloping bracket search, `width` candidates per tile per pass.
 
     Each tile starts from `hint` (its k in the previous block): the first pass probes that
-    k alone (a second k one step below it cost probes and saved no tokens
-    on real clips). A tile whose candidates all fail gallops up with growing steps (the
-    largest k included once the steps reach it); one whose candidates all pass gallops
-    down; a tile with a failing k below a passing one splits that gap into `width` + 1
-    parts per pass. A tile is done when the gap is within `rel_tol` of its k (one token at
-    small k), when its smallest k passes, or when its largest k fails. A tile that moved
-    (its first pass did not settle it) and closed its bracket on a flat stretch looks once
-    further down first (see FLAT_BAND).
+    k alone (a second k one step below it cost probes and saved no tokens on real clips).
+    A tile whose candidates all fail gallops up with growing steps (the largest k included
+    once the steps reach it); one whose candidates all pass gallops down; a tile with a
+    failing k below a passing one splits that gap into `width` + 1 parts per pass. A tile
+    is done when the gap is within `rel_tol` of its k (one token at small k), when its
+    smallest k passes, or when its largest k fails. A tile that moved (its first pass did
+    not settle it) and closed its bracket on a flat stretch looks once further down first
+    (see FLAT_BAND).
     """
     ledger = Ledger(probe, tiles, space)
     growth = np.ones(tiles)
