@@ -5,7 +5,8 @@
   with much room to spare; the predictions are scaled to what this clip's tiles needed so
   far; no rescue sweep.
 - medium (default): the warm-started gallop search (crossings bracketed within 3%) with a
-  rescue capped at RESCUE_POINTS log-spaced k per near-miss tile.
+  rescue capped at RESCUE_POINTS log-spaced k per near-miss tile (none below a k it missed
+  by more than the rescue's factor).
 - slow: the paper's ~100 log-spaced candidates, an uncapped rescue, and 10 optimization
   steps on each tile's tokens.
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from elastictok_cli.codec import search
+from elastictok_cli.codec.ledger import Ledger, rescue
 
 
 class FakeProbe:
@@ -209,6 +210,23 @@ def test_bounded_rescue_sweeps_near_misses_only():
     chosen = search.gallop(probe, 2, space, np.array([32, 32]))
     assert chosen[0] == 21
     assert chosen[1] == len(far)
+
+
+def test_a_capped_rescue_skips_k_below_a_far_miss():
+    # Falls to 1.1x the target at the largest k; 3x at k = 100. A capped sweep probes no
+    # k below 100 (the curve would have to dip from 3x), an uncapped one probes them all.
+    k = np.arange(16, 257)
+    curve = list(np.where(k < 100, 0.5, np.where(k < 200, 0.03, 0.011)))
+    asked = []
+    for points in (12, None):
+        space = search.SearchSpace(16, 256, 0.01, rescue_points=points)
+        ledger = Ledger(FakeProbe([curve], 16), 1, space)
+        ledger.ask([[100, 256]])
+        rescue(ledger)
+        asked.append(sorted(ledger.seen[0]))
+    capped, full = asked
+    assert min(capped) == 100 and len(capped) > 2  # swept, but only above the far miss
+    assert len(full) == len(k)
 
 
 def test_unbounded_rescue_also_sweeps_at_a_zero_threshold():
