@@ -229,6 +229,19 @@ def test_a_capped_rescue_skips_k_below_a_far_miss():
     assert len(full) == len(k)
 
 
+def test_a_capped_rescue_sweeps_down_and_stops_at_the_first_far_miss():
+    # Just over the target from k = 150 up, 3x below: the top-down sweep (16, 21, ..., 93,
+    # 120, 155, 199, 256) meets 3x in its first pass of four and probes nothing lower.
+    k = np.arange(16, 257)
+    curve = list(np.where(k < 150, 0.03, 0.011))
+    space = search.SearchSpace(16, 256, 0.01, rescue_points=12)
+    probe = FakeProbe([curve], 16)
+    ledger = Ledger(probe, 1, space)
+    ledger.ask([[256]])
+    rescue(ledger)
+    assert sorted(ledger.seen[0]) == [93, 120, 155, 199, 256] and probe.passes == 2
+
+
 def test_unbounded_rescue_also_sweeps_at_a_zero_threshold():
     # inf * 0 is nan: the unconditional rescue must not depend on that product.
     space = search.SearchSpace(1, 3, 0.0, rescue_within=math.inf)
