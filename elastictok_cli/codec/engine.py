@@ -31,7 +31,9 @@ from elastictok_cli.model.config import ModelConfig
 from elastictok_cli.model.elastictok import ElasticTok
 
 OPTIMIZE_TILES = 32  # tiles per optimization call: its backward pass holds every activation
-DEFAULT_MAX_PAIRS = 128  # (tile, k) pairs per pass: a rescue sweep stays near 2 GB, not 7
+# (tile, k) pairs per pass. A pass's memory is bounded by its calls (CALL_SIZES) now; this
+# only sets how a long request (a full rescue sweep) is counted in passes.
+DEFAULT_MAX_PAIRS = 128
 PASS_CHUNK = 4  # pairs a pass computes at once: their attention stays in the CPU's cache
 CALL_SIZES = (4 * PASS_CHUNK, PASS_CHUNK)  # the only batch shapes a probe is compiled for
 
