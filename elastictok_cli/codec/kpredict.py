@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ UP_MARGIN = 1.15  # a miss moves past its extrapolated crossing by this factor
 EPS = 1e-6
 DOWN_SAVING = 0.3  # a pass tries one smaller k when the 1/k rule says it saves this share
 DOWN_POWER = 0.7  # ...aiming at k * (d / threshold)^DOWN_POWER (see `_down`)
+BIAS_BLOCKS = 16  # blocks of evidence `ClipBias` keeps (every measured clip had at most 6)
 
 
 def pixel_features(patches, previous) -> dict[str, np.ndarray]:
@@ -134,13 +136,15 @@ class ClipBias:
     The predictor is fitted on a few training clips; on another clip its later blocks ran
     30-90% above the k they needed at the median (640x480 Megamind), and every such tile
     keeps the excess, since a passing probe is never moved down. So each block's starts
-    are scaled by the median ratio, so far in this clip, of each tile's estimated need to
-    the k the predictor gave it (tiles that passed there, where a need is known).
+    are scaled by the median ratio, over the clip's last BIAS_BLOCKS blocks, of each
+    tile's estimated need to the k the predictor gave it (tiles that passed there, where a
+    need is known). The window bounds the work per block on a long video and follows
+    content that changes.
     """
 
     def __init__(self):
         """No evidence yet: starts are the predictor's own."""
-        self._log_ratios: list[np.ndarray] = []
+        self._log_ratios: deque[np.ndarray] = deque(maxlen=BIAS_BLOCKS)
 
     def shift(self, start: np.ndarray, space: SearchSpace) -> np.ndarray:
         """The predicted starts scaled by the clip's median ratio so far."""
@@ -170,10 +174,11 @@ def verify(probe: Probe, tiles: int, space: SearchSpace, hint=None) -> np.ndarra
         for t in range(tiles):
             seen = ledger.seen[t]
             top = max(seen)
-            if up == 0 and ledger.passing(t) is not None:
-                requests.append(_down(top, seen[top], tau, space))
+            best = ledger.passing(t)
+            if best is not None:
+                requests.append(_down(best, seen[best], tau, space) if up == 0 else [])
                 continue
-            if ledger.passing(t) is not None or top >= space.max_k:
+            if top >= space.max_k:
                 requests.append([])
                 continue
             # Distortion falls about as 1/k: aim a little past where that meets the target.

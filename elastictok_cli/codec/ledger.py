@@ -156,8 +156,11 @@ def rescue(ledger: Ledger) -> np.ndarray:
     while True:
         requests = []
         for t in range(ledger.tiles):
+            if not near_miss(ledger, t):
+                requests.append([])
+                continue
             left = [k for k in _plausible(ledger, t, sweep) if k not in ledger.seen[t]]
-            requests.append(left[-RESCUE_STEP:] if near_miss(ledger, t) else [])
+            requests.append(left[-RESCUE_STEP:])
         if not any(requests):
             return ledger.choice()
         ledger.ask(requests)
