@@ -117,3 +117,12 @@ def test_the_clip_bias_scales_starts_by_the_median_need_of_tiles_that_passed():
     bias.update(start, need, passed=np.array([True, True, True, False]))
     assert bias.shift(start, SPACE).tolist() == [50, 50, 50, 50]  # the miss is left out
     assert bias.shift(np.array([20, 600]), SPACE).tolist() == [16, 256]  # within the range
+
+
+def test_the_clip_bias_forgets_blocks_older_than_its_window():
+    bias = kpredict.ClipBias()
+    wide = np.full(100, 100)  # an old block of 100 tiles that needed a quarter...
+    bias.update(wide, np.full(100, 25.0), np.ones(100, bool))
+    for _ in range(kpredict.BIAS_BLOCKS):  # ...outvoting later blocks of 2, were it kept
+        bias.update(np.array([100, 100]), np.array([50.0, 50.0]), np.array([True, True]))
+    assert bias.shift(np.array([100, 100]), SPACE).tolist() == [50, 50]
